@@ -1,0 +1,116 @@
+//! Rules that belong to no scanner family: the scan itself could not do its
+//! job on some file. These are findings, not log lines, because a file an
+//! attacker made unreadable to us is exactly where they would hide something.
+
+use crate::{Rule, Severity, refs};
+
+pub static UNREADABLE: Rule = Rule {
+    id: "AISEC-GEN-001",
+    name: "unreadable-path",
+    summary: "A file or directory could not be read, so it was not scanned",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+A path the walker reached but could not open or list: permission denied, a
+symbolic-link loop, a file that vanished during the scan, an I/O error.
+
+## Why it matters
+Nothing inside the path was checked. A model or script that nobody can read in
+CI can still be read by the process that deploys it.
+
+## Remediation
+Fix the permissions or the link, or exclude the path explicitly in
+`aisec.toml` (`exclude = [...]`) if it is meant to be skipped.",
+    references: &[refs::CWE_20],
+};
+
+pub static MALFORMED: Rule = Rule {
+    id: "AISEC-GEN-002",
+    name: "malformed-file",
+    summary: "A file could not be fully parsed as the format it claims to be",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+A file whose content starts like a known format (zip, pickle, safetensors...)
+but breaks its rules further on: truncated, corrupt, or deliberately crafted so
+that parsers disagree.
+
+## Why it matters
+Malformed files are a classic way past scanners: the scanner gives up, the
+loader (more lenient) goes on and runs the payload. aisec reports what it saw
+before the error as usual, and this finding says that the rest was not seen.
+
+## Remediation
+Regenerate the file from a trusted source. If it came from outside, treat it as
+hostile until it parses cleanly.",
+    references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN],
+};
+
+pub static LIMIT_EXCEEDED: Rule = Rule {
+    id: "AISEC-GEN-003",
+    name: "scan-limit-exceeded",
+    summary: "A size, depth or count limit stopped part of a file from being scanned",
+    default_severity: Severity::Low,
+    explanation: "\
+## What it finds
+A file or member larger than the full-read limit, archives nested deeper than
+the nesting limit, or more members than the member limit. The part beyond the
+limit was not scanned.
+
+## Why it matters
+Limits keep aisec fast and safe on hostile input; an attacker can also use them
+to push a payload out of sight (a pickle at depth 9 of nested zips).
+
+## Remediation
+Raise the limit (`--max-file-size`, `[limits]` in `aisec.toml`) when the file is
+legitimate, or reject the artifact.",
+    references: &[refs::CWE_409],
+};
+
+pub static WAIVER_EXPIRED: Rule = Rule {
+    id: "AISEC-GEN-004",
+    name: "waiver-expired",
+    summary: "A waiver in aisec.toml has expired and no longer suppresses findings",
+    default_severity: Severity::Low,
+    explanation: "\
+## What it finds
+A `[[waiver]]` entry whose `expires` date has passed. The findings it used to
+suppress are reported again.
+
+## Why it matters
+Waivers are promises to fix something later. An expired one is a promise
+broken; aisec reports it instead of silently honouring it forever.
+
+## Remediation
+Fix the underlying findings and delete the waiver, or renew it with a new date
+and a reason.",
+    references: &[],
+};
+
+pub static SCANNER_CRASHED: Rule = Rule {
+    id: "AISEC-GEN-005",
+    name: "scanner-crashed",
+    summary: "A scanner failed on this file (an aisec bug); the file was not fully scanned",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+A scanner hit an internal error (a panic) on this file. The scan went on with
+the other scanners and files.
+
+## Why it matters
+This is a bug in aisec, and the file may be crafted to trigger it. Until it is
+fixed, the file was not checked by that scanner.
+
+## Remediation
+Please report the file (or a reduced copy) to the aisec issue tracker. Treat
+the file as unscanned.",
+    references: &[refs::CWE_20],
+};
+
+pub static RULES: &[&Rule] = &[
+    &UNREADABLE,
+    &MALFORMED,
+    &LIMIT_EXCEEDED,
+    &WAIVER_EXPIRED,
+    &SCANNER_CRASHED,
+];

@@ -1,0 +1,228 @@
+//! What a file is, decided by its content first and its name second.
+//!
+//! Attackers rename files (`model.safetensors` that is really a pickle); the
+//! walker therefore sniffs magic bytes before it looks at an extension, and the
+//! hygiene scanner reports a name that lies about the content.
+
+use serde::Serialize;
+
+/// Bytes enough to tell every format below apart and to tell text from binary.
+pub const SNIFF_LEN: usize = 8 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// A Python pickle stream (protocol 2+ by its PROTO header; protocol 0/1
+    /// only by name, their first opcode is not distinctive enough).
+    Pickle,
+    Zip,
+    Tar,
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+    SevenZip,
+    Lz4,
+    /// NumPy `.npy` (`\x93NUMPY`).
+    Numpy,
+    Safetensors,
+    Gguf,
+    Hdf5,
+    /// Protobuf has no magic: ONNX, TensorFlow `saved_model.pb`, only by name.
+    Protobuf,
+    /// Text: UTF-8 (or ASCII) without NUL bytes in the sniffed head.
+    Text,
+    Binary,
+    Empty,
+}
+
+impl FileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Pickle => "pickle",
+            FileKind::Zip => "zip",
+            FileKind::Tar => "tar",
+            FileKind::Gzip => "gzip",
+            FileKind::Bzip2 => "bzip2",
+            FileKind::Xz => "xz",
+            FileKind::Zstd => "zstd",
+            FileKind::SevenZip => "7z",
+            FileKind::Lz4 => "lz4",
+            FileKind::Numpy => "numpy",
+            FileKind::Safetensors => "safetensors",
+            FileKind::Gguf => "gguf",
+            FileKind::Hdf5 => "hdf5",
+            FileKind::Protobuf => "protobuf",
+            FileKind::Text => "text",
+            FileKind::Binary => "binary",
+            FileKind::Empty => "empty",
+        }
+    }
+
+    /// Containers whose members get scanned as files of their own.
+    pub fn is_archive(self) -> bool {
+        matches!(
+            self,
+            FileKind::Zip
+                | FileKind::Tar
+                | FileKind::Gzip
+                | FileKind::Bzip2
+                | FileKind::Xz
+                | FileKind::Zstd
+                | FileKind::SevenZip
+                | FileKind::Lz4
+        )
+    }
+}
+
+/// The kind proven by the content alone, if any magic matches.
+pub fn sniff_content(bytes: &[u8]) -> Option<FileKind> {
+    let starts = |magic: &[u8]| bytes.starts_with(magic);
+    if bytes.is_empty() {
+        return Some(FileKind::Empty);
+    }
+    // PROTO opcode (0x80) then the protocol number; 2..=5 exist today, allow a
+    // little headroom so a future protocol is still recognised as a pickle.
+    if bytes.len() >= 2 && bytes[0] == 0x80 && (2..=7).contains(&bytes[1]) {
+        return Some(FileKind::Pickle);
+    }
+    if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") || starts(b"PK\x07\x08") {
+        return Some(FileKind::Zip);
+    }
+    if starts(b"\x1f\x8b") {
+        return Some(FileKind::Gzip);
+    }
+    if starts(b"BZh") && bytes.len() > 3 && (b'1'..=b'9').contains(&bytes[3]) {
+        return Some(FileKind::Bzip2);
+    }
+    if starts(b"\xfd7zXZ\x00") {
+        return Some(FileKind::Xz);
+    }
+    if starts(b"\x28\xb5\x2f\xfd") {
+        return Some(FileKind::Zstd);
+    }
+    if starts(b"7z\xbc\xaf\x27\x1c") {
+        return Some(FileKind::SevenZip);
+    }
+    if starts(b"\x04\x22\x4d\x18") {
+        return Some(FileKind::Lz4);
+    }
+    if starts(b"\x93NUMPY") {
+        return Some(FileKind::Numpy);
+    }
+    if starts(b"GGUF") {
+        return Some(FileKind::Gguf);
+    }
+    if starts(b"\x89HDF\r\n\x1a\n") {
+        return Some(FileKind::Hdf5);
+    }
+    if bytes.len() > 262 && &bytes[257..262] == b"ustar" {
+        return Some(FileKind::Tar);
+    }
+    if looks_like_safetensors(bytes) {
+        return Some(FileKind::Safetensors);
+    }
+    None
+}
+
+/// safetensors: u64 little-endian header length, then a JSON object that fits
+/// in the file.
+fn looks_like_safetensors(bytes: &[u8]) -> bool {
+    if bytes.len() < 10 {
+        return false;
+    }
+    let mut len = [0u8; 8];
+    len.copy_from_slice(&bytes[..8]);
+    let header_len = u64::from_le_bytes(len);
+    header_len >= 2 && header_len <= (bytes.len() as u64 - 8) && bytes[8] == b'{'
+}
+
+/// The kind a file name claims. Ambiguous extensions (`.bin`, `.pt`) claim
+/// nothing.
+pub fn kind_from_name(name: &str) -> Option<FileKind> {
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
+    Some(match ext {
+        "pkl" | "pickle" | "dill" | "joblib" => FileKind::Pickle,
+        "zip" | "keras" | "npz" | "whl" | "jar" | "mar" => FileKind::Zip,
+        "tar" => FileKind::Tar,
+        "gz" | "tgz" => FileKind::Gzip,
+        "bz2" => FileKind::Bzip2,
+        "xz" => FileKind::Xz,
+        "zst" => FileKind::Zstd,
+        "7z" => FileKind::SevenZip,
+        "lz4" => FileKind::Lz4,
+        "npy" => FileKind::Numpy,
+        "safetensors" => FileKind::Safetensors,
+        "gguf" => FileKind::Gguf,
+        "h5" | "hdf5" => FileKind::Hdf5,
+        "onnx" | "pb" => FileKind::Protobuf,
+        "json" | "txt" | "md" | "py" | "toml" | "yaml" | "yml" | "cfg" | "ini" | "csv"
+        | "tsv" | "ipynb" | "tf" | "sh" | "jinja" => FileKind::Text,
+        _ => return None,
+    })
+}
+
+/// Content first, then the name, then text-or-binary.
+pub fn detect_kind(bytes: &[u8], name: &str) -> FileKind {
+    if let Some(kind) = sniff_content(bytes) {
+        return kind;
+    }
+    match kind_from_name(name) {
+        // A name may claim a format that has no magic; it may not claim one
+        // that has magic, since the content just proved it is not that.
+        Some(k @ (FileKind::Protobuf | FileKind::Pickle)) => k,
+        _ => text_or_binary(bytes),
+    }
+}
+
+fn text_or_binary(bytes: &[u8]) -> FileKind {
+    let head = &bytes[..bytes.len().min(SNIFF_LEN)];
+    if head.contains(&0) {
+        return FileKind::Binary;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => FileKind::Text,
+        // A multi-byte character cut by the sniff window is still text.
+        Err(e) if e.error_len().is_none() => FileKind::Text,
+        Err(_) => FileKind::Binary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_beats_name() {
+        assert_eq!(detect_kind(b"\x80\x04\x95", "notes.txt"), FileKind::Pickle);
+        assert_eq!(detect_kind(b"PK\x03\x04rest", "model.safetensors"), FileKind::Zip);
+        assert_eq!(detect_kind(b"hello", "x.npy"), FileKind::Text);
+    }
+
+    #[test]
+    fn safetensors_header_must_fit() {
+        let mut ok = 5u64.to_le_bytes().to_vec();
+        ok.extend_from_slice(b"{\"a\":1}");
+        assert_eq!(sniff_content(&ok), Some(FileKind::Safetensors));
+        let mut too_long = 500u64.to_le_bytes().to_vec();
+        too_long.extend_from_slice(b"{}");
+        assert_eq!(sniff_content(&too_long), None);
+    }
+
+    #[test]
+    fn magicless_formats_come_from_the_name() {
+        assert_eq!(detect_kind(b"\x08\x07\x12", "model.onnx"), FileKind::Protobuf);
+        assert_eq!(detect_kind(b"(dp0\n.", "legacy.pkl"), FileKind::Pickle);
+        assert_eq!(detect_kind(b"\x00\x01", "blob"), FileKind::Binary);
+        assert_eq!(detect_kind(b"", "blob"), FileKind::Empty);
+        assert_eq!(kind_from_name("weights.bin"), None);
+    }
+
+    #[test]
+    fn tar_by_ustar_magic() {
+        let mut t = vec![0u8; 512];
+        t[257..262].copy_from_slice(b"ustar");
+        assert_eq!(sniff_content(&t), Some(FileKind::Tar));
+    }
+}

@@ -1,0 +1,21 @@
+//! The shared model of aisec: [`Finding`], [`Severity`], [`Rule`], [`Report`],
+//! the [`Scanner`] trait every detector family implements, and content-based
+//! file-type sniffing.
+//!
+//! Invariants: this crate does no I/O (it never opens a file or the network),
+//! depends on no scanner, and never panics on input bytes.
+
+mod finding;
+pub mod generic;
+mod kind;
+mod report;
+mod rule;
+mod scanner;
+mod severity;
+
+pub use finding::{ByteRange, Finding, Location, MEMBER_SEPARATOR, assign_fingerprints};
+pub use kind::{FileKind, SNIFF_LEN, detect_kind, kind_from_name, sniff_content};
+pub use report::{REPORT_SCHEMA_VERSION, Report, ScanStats, Suppressed, ToolInfo};
+pub use rule::{DuplicateRuleId, Reference, Rule, RuleRegistry, refs};
+pub use scanner::{FileInput, Limits, ScanContext, Scanner};
+pub use severity::{Confidence, Severity, UnknownSeverity};

@@ -1,0 +1,209 @@
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::Severity;
+
+/// A pointer to outside knowledge about a weakness: a CWE entry, a MITRE ATLAS
+/// technique, an OWASP Top 10 item, an advisory.
+///
+/// `Cow` so that rule tables are `const` (`Reference::new`) while scanners can
+/// still attach references they only learn at scan time (an advisory URL).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Reference {
+    /// Short id a human searches for: `CWE-502`, `AML.T0010`, `ML06:2023`.
+    pub id: Cow<'static, str>,
+    pub url: Cow<'static, str>,
+}
+
+impl Reference {
+    pub const fn new(id: &'static str, url: &'static str) -> Self {
+        Reference {
+            id: Cow::Borrowed(id),
+            url: Cow::Borrowed(url),
+        }
+    }
+
+    pub fn owned(id: impl Into<String>, url: impl Into<String>) -> Self {
+        Reference {
+            id: Cow::Owned(id.into()),
+            url: Cow::Owned(url.into()),
+        }
+    }
+}
+
+/// `cwe!(502)` is the [`Reference`] to CWE-502, usable in `const` rule tables.
+#[macro_export]
+macro_rules! cwe {
+    ($n:literal) => {
+        $crate::Reference::new(
+            concat!("CWE-", $n),
+            concat!("https://cwe.mitre.org/data/definitions/", $n, ".html"),
+        )
+    };
+}
+
+/// `atlas!("AML.T0010")` is the [`Reference`] to a MITRE ATLAS technique.
+#[macro_export]
+macro_rules! atlas {
+    ($id:literal) => {
+        $crate::Reference::new($id, concat!("https://atlas.mitre.org/techniques/", $id))
+    };
+}
+
+/// References shared by many rules, so that every crate spells them the same.
+pub mod refs {
+    use super::Reference;
+
+    /// CWE-502: Deserialization of Untrusted Data.
+    pub const CWE_502: Reference = cwe!(502);
+    /// CWE-20: Improper Input Validation.
+    pub const CWE_20: Reference = cwe!(20);
+    /// CWE-22: Path Traversal.
+    pub const CWE_22: Reference = cwe!(22);
+    /// CWE-59: Improper Link Resolution Before File Access.
+    pub const CWE_59: Reference = cwe!(59);
+    /// CWE-409: Improper Handling of Highly Compressed Data (decompression bomb).
+    pub const CWE_409: Reference = cwe!(409);
+    /// CWE-646: Reliance on File Name or Extension of Externally-Supplied File.
+    pub const CWE_646: Reference = cwe!(646);
+    /// MITRE ATLAS AML.T0010: ML Supply Chain Compromise.
+    pub const ATLAS_SUPPLY_CHAIN: Reference = atlas!("AML.T0010");
+    /// MITRE ATLAS AML.T0011.000: User Execution: Unsafe ML Artifacts.
+    pub const ATLAS_UNSAFE_ARTIFACT: Reference = atlas!("AML.T0011.000");
+    /// OWASP Machine Learning Security Top 10 (2023), ML06: AI Supply Chain Attacks.
+    pub const OWASP_ML06: Reference = Reference::new(
+        "OWASP-ML06:2023",
+        "https://owasp.org/www-project-machine-learning-security-top-10/docs/ML06_2023-AI_Supply_Chain_Attacks",
+    );
+    /// OWASP Top 10 for LLM Applications (2025), LLM03: Supply Chain.
+    pub const OWASP_LLM03: Reference = Reference::new(
+        "OWASP-LLM03:2025",
+        "https://genai.owasp.org/llmrisk/llm032025-supply-chain/",
+    );
+}
+
+/// A rule: what one detector looks for, documented once, shown by `aisec rules`
+/// and `aisec explain ID`, and carried into SARIF `tool.driver.rules`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// Stable id, `AISEC-<FAMILY>-<NNN>`. Never reused for another meaning.
+    pub id: &'static str,
+    /// Short kebab-case name, e.g. `pickle-dangerous-callable`.
+    pub name: &'static str,
+    /// One line, used as the SARIF `shortDescription`.
+    pub summary: &'static str,
+    pub default_severity: Severity,
+    /// Markdown: what it finds, why it matters, how to fix it.
+    pub explanation: &'static str,
+    pub references: &'static [Reference],
+}
+
+impl Rule {
+    /// Where the rule is documented for humans on the web (SARIF `helpUri`).
+    pub fn help_uri(&self) -> String {
+        format!(
+            "https://github.com/aisec-dev/aisec/blob/main/docs/rules.md#{}",
+            self.id.to_ascii_lowercase()
+        )
+    }
+
+    /// The family prefix of the id (`PKL` in `AISEC-PKL-001`).
+    pub fn family(&self) -> &'static str {
+        self.id.split('-').nth(1).unwrap_or("")
+    }
+}
+
+/// Two rule tables claimed the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateRuleId(pub &'static str);
+
+impl fmt::Display for DuplicateRuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule id {} is defined twice", self.0)
+    }
+}
+
+impl std::error::Error for DuplicateRuleId {}
+
+/// Every rule aisec knows, by id. Built once from the rule tables that each
+/// scanner crate exports.
+#[derive(Debug, Default, Clone)]
+pub struct RuleRegistry {
+    rules: BTreeMap<&'static str, &'static Rule>,
+}
+
+impl RuleRegistry {
+    pub fn new<'a>(
+        tables: impl IntoIterator<Item = &'a [&'static Rule]>,
+    ) -> Result<Self, DuplicateRuleId> {
+        let mut rules = BTreeMap::new();
+        for table in tables {
+            for rule in table {
+                if rules.insert(rule.id, *rule).is_some() {
+                    return Err(DuplicateRuleId(rule.id));
+                }
+            }
+        }
+        Ok(RuleRegistry { rules })
+    }
+
+    /// Looks a rule up by id, ignoring ASCII case (`aisec explain aisec-gen-001`).
+    pub fn get(&self, id: &str) -> Option<&'static Rule> {
+        self.rules.get(id).copied().or_else(|| {
+            let upper = id.to_ascii_uppercase();
+            self.rules.get(upper.as_str()).copied()
+        })
+    }
+
+    /// All rules, ordered by id.
+    pub fn iter(&self) -> impl Iterator<Item = &'static Rule> + '_ {
+        self.rules.values().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static A: Rule = Rule {
+        id: "AISEC-TST-001",
+        name: "test-a",
+        summary: "a",
+        default_severity: Severity::Low,
+        explanation: "a",
+        references: &[refs::CWE_20],
+    };
+
+    #[test]
+    fn cwe_macro_builds_id_and_url() {
+        assert_eq!(refs::CWE_502.id, "CWE-502");
+        assert_eq!(
+            refs::CWE_502.url,
+            "https://cwe.mitre.org/data/definitions/502.html"
+        );
+    }
+
+    #[test]
+    fn registry_rejects_duplicates_and_looks_up_any_case() {
+        let table: &[&'static Rule] = &[&A];
+        let reg = RuleRegistry::new([table]).unwrap();
+        assert_eq!(reg.get("aisec-tst-001").unwrap().name, "test-a");
+        assert!(reg.get("AISEC-TST-002").is_none());
+        assert_eq!(
+            RuleRegistry::new([table, table]).unwrap_err(),
+            DuplicateRuleId("AISEC-TST-001")
+        );
+        assert_eq!(A.family(), "TST");
+    }
+}

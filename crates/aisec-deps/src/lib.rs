@@ -1,0 +1,1 @@
+//! Dependency scanner (work in progress, see issue 6).

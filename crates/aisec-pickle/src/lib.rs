@@ -1,0 +1,1 @@
+//! Pickle engine (work in progress, see issue 4).
