@@ -210,8 +210,12 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_lines_but_separate_repeats() {
-        let a = Finding::at_path(&R, "a.py", "m").evidence("torch.load").line(3, None);
-        let b = Finding::at_path(&R, "a.py", "m").evidence("torch.load").line(9, None);
+        let a = Finding::at_path(&R, "a.py", "m")
+            .evidence("torch.load")
+            .line(3, None);
+        let b = Finding::at_path(&R, "a.py", "m")
+            .evidence("torch.load")
+            .line(9, None);
         let mut one = vec![a.clone()];
         let mut shifted = vec![a.clone().line(40, Some(2))];
         assign_fingerprints(&mut one);

@@ -107,10 +107,34 @@ the file as unscanned.",
     references: &[refs::CWE_20],
 };
 
+pub static SYMLINK_ESCAPE: Rule = Rule {
+    id: "AISEC-GEN-006",
+    name: "symlink-escapes-root",
+    summary: "A symbolic link in the scanned tree points outside it",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+A symbolic link inside the scanned directory whose target lies outside the
+directory (an absolute path, or enough `..` to climb out), or that dangles.
+
+## Why it matters
+Model directories are copied, uploaded and served as a whole. A link such as
+`tokenizer.json -> /home/user/.ssh/id_rsa` or `-> ../../.aws/credentials` makes
+the publisher ship (or the server read) a file nobody meant to share; loaders
+that follow links read attacker-chosen files. The OpenSSF model-signing format
+refuses links unless told otherwise for the same reason.
+
+## Remediation
+Replace the link with the file it should contain, or remove it. aisec does not
+follow links unless `--follow-symlinks` is given.",
+    references: &[refs::CWE_59, refs::ATLAS_SUPPLY_CHAIN],
+};
+
 pub static RULES: &[&Rule] = &[
     &UNREADABLE,
     &MALFORMED,
     &LIMIT_EXCEEDED,
     &WAIVER_EXPIRED,
     &SCANNER_CRASHED,
+    &SYMLINK_ESCAPE,
 ];

@@ -157,8 +157,8 @@ pub fn kind_from_name(name: &str) -> Option<FileKind> {
         "gguf" => FileKind::Gguf,
         "h5" | "hdf5" => FileKind::Hdf5,
         "onnx" | "pb" => FileKind::Protobuf,
-        "json" | "txt" | "md" | "py" | "toml" | "yaml" | "yml" | "cfg" | "ini" | "csv"
-        | "tsv" | "ipynb" | "tf" | "sh" | "jinja" => FileKind::Text,
+        "json" | "txt" | "md" | "py" | "toml" | "yaml" | "yml" | "cfg" | "ini" | "csv" | "tsv"
+        | "ipynb" | "tf" | "sh" | "jinja" => FileKind::Text,
         _ => return None,
     })
 }
@@ -196,7 +196,10 @@ mod tests {
     #[test]
     fn content_beats_name() {
         assert_eq!(detect_kind(b"\x80\x04\x95", "notes.txt"), FileKind::Pickle);
-        assert_eq!(detect_kind(b"PK\x03\x04rest", "model.safetensors"), FileKind::Zip);
+        assert_eq!(
+            detect_kind(b"PK\x03\x04rest", "model.safetensors"),
+            FileKind::Zip
+        );
         assert_eq!(detect_kind(b"hello", "x.npy"), FileKind::Text);
     }
 
@@ -212,7 +215,10 @@ mod tests {
 
     #[test]
     fn magicless_formats_come_from_the_name() {
-        assert_eq!(detect_kind(b"\x08\x07\x12", "model.onnx"), FileKind::Protobuf);
+        assert_eq!(
+            detect_kind(b"\x08\x07\x12", "model.onnx"),
+            FileKind::Protobuf
+        );
         assert_eq!(detect_kind(b"(dp0\n.", "legacy.pkl"), FileKind::Pickle);
         assert_eq!(detect_kind(b"\x00\x01", "blob"), FileKind::Binary);
         assert_eq!(detect_kind(b"", "blob"), FileKind::Empty);

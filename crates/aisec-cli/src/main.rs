@@ -1,0 +1,340 @@
+//! `aisec`: the command line. Thin glue: arguments → engine → writers → exit
+//! code. Everything that decides anything lives in the library crates.
+
+mod progress;
+mod registry;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aisec_core::{Limits, RuleRegistry, Severity};
+use aisec_engine::{Baseline, Config, ScanRequest, WalkOptions};
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes, documented in README.md and `aisec scan --help`.
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "aisec",
+    version,
+    about = "Secure the AI/ML pipeline: scan models, code, dependencies and data for what runs, leaks or lies.",
+    long_about = "aisec scans a repository, a model directory or a single file for security problems \
+specific to machine learning: model files that run code when loaded (pickle and every format that \
+wraps it), archives that escape their directory, files whose name lies about their content, and more.\n\n\
+It never loads or executes what it scans.",
+    after_help = "Examples:\n  aisec scan .                          scan the current directory\n  \
+aisec scan model.pt --fail-on critical fail only on critical findings\n  \
+aisec scan . --format sarif -o aisec.sarif   for GitHub code scanning\n  \
+aisec rules                           list every rule\n  \
+aisec explain AISEC-ARC-001           what a rule finds and how to fix it"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files and directories; exit 1 when findings reach --fail-on.
+    #[command(after_help = "Exit codes:\n  0  no finding at or above --fail-on\n  \
+1  at least one finding at or above --fail-on\n  \
+2  usage error or fatal error (bad config, missing path, unwritable output)\n\n\
+Configuration is read from aisec.toml in the first path or its nearest parent \
+(or --config FILE); see README.md for its keys, waivers and baselines.")]
+    Scan(ScanArgs),
+    /// List every rule: id, default severity, name and summary.
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Explain one rule: what it finds, why it matters, how to fix it.
+    Explain {
+        /// Rule id, e.g. AISEC-ARC-001 (any case).
+        id: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    /// Findings grouped by file, for humans.
+    Table,
+    /// The full report; schema in docs/json-report.md.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other code hosts.
+    Sarif,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at least this severe [default: high, or
+    /// `fail-on` in aisec.toml].
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+
+    /// Read this config file instead of looking for aisec.toml.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+
+    /// Ignore any aisec.toml.
+    #[arg(long)]
+    no_config: bool,
+
+    /// Report only findings not in this earlier JSON report.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Scan files that .gitignore excludes too.
+    #[arg(long)]
+    no_ignore: bool,
+
+    /// Follow symbolic links (by default links are reported when they leave
+    /// the scanned tree, and not followed).
+    #[arg(long)]
+    follow_symlinks: bool,
+
+    /// Scan only paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+
+    /// Skip paths matching this glob (repeatable), e.g. `tests/fixtures`.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+
+    /// Largest file read in full by scanners that need every byte.
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    threads: Option<usize>,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// Colour the table output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse::<Severity>().map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let registry_scanners = registry::scanners();
+    let rules = registry::rules(&registry_scanners);
+    let outcome = match cli.command {
+        Command::Scan(args) => run_scan(args, registry_scanners, &rules),
+        Command::Rules { format } => list_rules(&rules, format).map(|_| EXIT_CLEAN),
+        Command::Explain { id } => explain(&rules, &id).map(|_| EXIT_CLEAN),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // A closed pipe (`aisec rules | head`) is not an error worth a message.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::from(EXIT_CLEAN);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn load_config(args: &ScanArgs, rules: &RuleRegistry) -> Result<Config> {
+    let path = if args.no_config {
+        None
+    } else if let Some(p) = &args.config {
+        Some(p.clone())
+    } else {
+        args.paths.first().and_then(|p| Config::discover(p))
+    };
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let config = Config::load(&path)?;
+    for id in config.rule_ids() {
+        let known = rules.get(id).is_some()
+            || rules
+                .iter()
+                .any(|r| r.id.len() > id.len() && r.id[..id.len()].eq_ignore_ascii_case(id));
+        if !known {
+            bail!(
+                "{}: unknown rule id `{id}` (see `aisec rules`)",
+                path.display()
+            );
+        }
+    }
+    Ok(config)
+}
+
+fn run_scan(
+    args: ScanArgs,
+    scanners: Vec<Box<dyn aisec_core::Scanner>>,
+    rules: &RuleRegistry,
+) -> Result<u8> {
+    let config = load_config(&args, rules)?;
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+
+    let mut limits = Limits::default();
+    if let Some(n) = args.max_file_size.or(config.limits.max_file_size) {
+        limits.max_full_read = n;
+    }
+    if let Some(n) = config.limits.max_decompressed {
+        limits.max_decompressed = n;
+    }
+    if let Some(n) = config.limits.max_nesting {
+        limits.max_nesting = n;
+    }
+    let request = ScanRequest {
+        targets: args.paths.clone(),
+        walk: WalkOptions {
+            no_ignore: args.no_ignore,
+            follow_symlinks: args.follow_symlinks || config.scan.follow_symlinks.unwrap_or(false),
+            include: args
+                .include
+                .iter()
+                .chain(&config.scan.include)
+                .cloned()
+                .collect(),
+            exclude: args
+                .exclude
+                .iter()
+                .chain(&config.scan.exclude)
+                .cloned()
+                .collect(),
+            threads: args.threads,
+        },
+        limits,
+    };
+    if let Some(n) = args.threads {
+        // Ignore the error: the pool can only be built once per process.
+        let _ = rayon_pool(n);
+    }
+
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let mut report = if show_progress {
+        aisec_engine::scan(&request, &scanners, &progress::Bar::new())?
+    } else {
+        aisec_engine::scan(&request, &scanners, &aisec_engine::NoProgress)?
+    };
+    // Local date: a waiver "expires" on the user's calendar day, as written.
+    let today = jiff::ZonedDateTime::now().date();
+    aisec_engine::filter(&mut report, &config, baseline.as_ref(), today);
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("{}: cannot write report", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        OutputFormat::Table => aisec_report::write_table(&report, &mut sink, color)?,
+        OutputFormat::Json => aisec_report::write_json(&report, &mut sink)?,
+        OutputFormat::Sarif => aisec_report::write_sarif(&report, rules, &mut sink)?,
+    }
+    sink.flush()?;
+
+    let threshold = args
+        .fail_on
+        .or(config.scan.fail_on)
+        .unwrap_or(Severity::High);
+    Ok(if report.fails(threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn rayon_pool(threads: usize) -> Result<()> {
+    // The engine scans on rayon's global pool; size it before first use.
+    aisec_engine::set_threads(threads).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn list_rules(rules: &RuleRegistry, format: ListFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            let all: Vec<_> = rules.iter().collect();
+            serde_json::to_writer_pretty(&mut out, &all)?;
+            writeln!(out)?;
+        }
+        ListFormat::Table => {
+            for r in rules.iter() {
+                writeln!(
+                    out,
+                    "{:<14} {:<9} {:<30} {}",
+                    r.id, r.default_severity, r.name, r.summary
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} rules. `aisec explain ID` for details.",
+                rules.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn explain(rules: &RuleRegistry, id: &str) -> Result<()> {
+    let Some(rule) = rules.get(id) else {
+        bail!("unknown rule `{id}`; `aisec rules` lists them all");
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# {}: {}\n", rule.id, rule.name)?;
+    writeln!(out, "{}\n", rule.summary)?;
+    writeln!(out, "Default severity: {}\n", rule.default_severity)?;
+    writeln!(out, "{}", rule.explanation)?;
+    if !rule.references.is_empty() {
+        writeln!(out, "\n## References")?;
+        for r in rule.references {
+            writeln!(out, "- {}: {}", r.id, r.url)?;
+        }
+    }
+    Ok(())
+}

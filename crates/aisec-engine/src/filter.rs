@@ -1,0 +1,171 @@
+//! What happens between the scanners and the report: config (disabled rules,
+//! severity overrides), waivers and the baseline. Each step only removes or
+//! re-grades findings and counts what it removed, so a report always says how
+//! much it is not showing.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use aisec_core::{Finding, Report, generic};
+use globset::GlobMatcher;
+use serde::Deserialize;
+
+use crate::config::{Config, Waiver};
+
+/// Applies disabled rules and severity overrides. Runs before fingerprints are
+/// assigned, so disabling a rule never shifts another finding's fingerprint.
+pub fn apply_rule_config(findings: &mut Vec<Finding>, config: &Config) -> u64 {
+    let before = findings.len();
+    findings.retain(|f| !config.is_disabled(&f.rule_id));
+    for f in findings.iter_mut() {
+        if let Some(s) = config.severity_override(&f.rule_id) {
+            f.severity = s;
+        }
+    }
+    (before - findings.len()) as u64
+}
+
+struct CompiledWaiver<'a> {
+    waiver: &'a Waiver,
+    path: Option<GlobMatcher>,
+    expired: bool,
+}
+
+impl CompiledWaiver<'_> {
+    fn matches(&self, f: &Finding) -> bool {
+        let w = self.waiver;
+        w.rule
+            .as_deref()
+            .is_none_or(|r| r.eq_ignore_ascii_case(&f.rule_id))
+            && w.fingerprint
+                .as_deref()
+                .is_none_or(|fp| fp == f.fingerprint)
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|g| g.is_match(&f.location.path) || g.is_match(f.location.full_path()))
+    }
+}
+
+/// Drops waived findings (after fingerprints are assigned) and reports each
+/// expired waiver as a finding of its own, at the config file. Returns the
+/// number of findings waived.
+pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::Date) -> u64 {
+    let compiled: Vec<CompiledWaiver<'_>> = config
+        .waivers
+        .iter()
+        .map(|w| CompiledWaiver {
+            waiver: w,
+            // Validated when the config was loaded.
+            path: w
+                .path
+                .as_deref()
+                .and_then(|p| globset::Glob::new(p).ok())
+                .map(|g| g.compile_matcher()),
+            expired: w.expires.is_some_and(|d| d < today),
+        })
+        .collect();
+    let before = report.findings.len();
+    report
+        .findings
+        .retain(|f| !compiled.iter().any(|w| !w.expired && w.matches(f)));
+    let waived = (before - report.findings.len()) as u64;
+
+    let config_path = config
+        .source
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| crate::config::CONFIG_FILE_NAME.to_owned());
+    for w in compiled.iter().filter(|w| w.expired) {
+        let what = [
+            w.waiver.rule.as_deref().map(|r| format!("rule {r}")),
+            w.waiver.path.as_deref().map(|p| format!("path {p}")),
+            w.waiver
+                .fingerprint
+                .as_deref()
+                .map(|f| format!("fingerprint {f}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+        let expires = w.waiver.expires.map(|d| d.to_string()).unwrap_or_default();
+        report.findings.push(
+            Finding::at_path(
+                &generic::WAIVER_EXPIRED,
+                config_path.clone(),
+                format!("waiver for {what} expired on {expires}; its findings are reported again"),
+            )
+            .evidence(format!("reason was: {}", w.waiver.reason)),
+        );
+    }
+    waived
+}
+
+/// The fingerprints of a previous JSON report.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    fingerprints: HashSet<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("{path}: cannot read baseline: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: not an aisec JSON report ({message}); make one with `aisec scan --format json --output {path}`"
+    )]
+    Invalid { path: String, message: String },
+}
+
+#[derive(Deserialize)]
+struct BaselineReport {
+    schema_version: u32,
+    findings: Vec<BaselineFinding>,
+}
+
+#[derive(Deserialize)]
+struct BaselineFinding {
+    fingerprint: String,
+}
+
+impl Baseline {
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let parsed: BaselineReport =
+            serde_json::from_str(&text).map_err(|e| BaselineError::Invalid {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+        if parsed.schema_version != aisec_core::REPORT_SCHEMA_VERSION {
+            return Err(BaselineError::Invalid {
+                path: shown,
+                message: format!(
+                    "schema_version {} is not the supported {}",
+                    parsed.schema_version,
+                    aisec_core::REPORT_SCHEMA_VERSION
+                ),
+            });
+        }
+        Ok(Baseline {
+            fingerprints: parsed.findings.into_iter().map(|f| f.fingerprint).collect(),
+        })
+    }
+
+    /// Drops findings already in the baseline; returns how many.
+    pub fn apply(&self, report: &mut Report) -> u64 {
+        let before = report.findings.len();
+        report
+            .findings
+            .retain(|f| !self.fingerprints.contains(&f.fingerprint));
+        (before - report.findings.len()) as u64
+    }
+}

@@ -1,0 +1,643 @@
+//! Archive and file hygiene: zip and tar entries that escape the extraction
+//! directory, links that point outside, decompression bombs, duplicate and
+//! disagreeing zip headers, and file names that lie about their content.
+//!
+//! The archive scanner also *opens* zip, tar and gzip members (bounded by the
+//! limits) and hands each to every scanner through
+//! [`ScanContext::scan_member`], so a pickle inside a zip inside a tarball is
+//! found by the pickle scanner without either knowing about the other.
+//!
+//! Never does: extract to disk, follow a link, decompress past the limits.
+
+mod paths;
+pub mod rules;
+pub mod zipdir;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use aisec_core::{FileInput, FileKind, Finding, ScanContext, Scanner, Severity, generic};
+
+pub use rules::RULES;
+
+/// Zip compression methods aisec decompresses.
+const METHOD_STORED: u16 = 0;
+const METHOD_DEFLATE: u16 = 8;
+
+/// Stored members up to this size get their CRC checked; larger ones are
+/// left unread unless a scanner reads them, so that a 10 GB checkpoint's
+/// tensor data is never paged in just to be checksummed.
+const CRC_CHECK_MAX_STORED: u64 = 1024 * 1024;
+
+/// Decompressed bytes below which no ratio is suspicious: tiny members of
+/// repeated bytes compress by huge ratios innocently.
+const BOMB_MIN_SIZE: u64 = 1024 * 1024;
+
+pub struct ArchiveScanner;
+
+impl Scanner for ArchiveScanner {
+    fn name(&self) -> &'static str {
+        "archive"
+    }
+
+    fn rules(&self) -> &'static [&'static aisec_core::Rule] {
+        RULES
+    }
+
+    fn detect(&self, file: &FileInput<'_>) -> bool {
+        matches!(file.kind, FileKind::Zip | FileKind::Tar | FileKind::Gzip)
+    }
+
+    fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+        match file.kind {
+            FileKind::Zip => scan_zip(file, ctx),
+            FileKind::Tar => scan_tar(file, ctx),
+            FileKind::Gzip => scan_gzip(file, ctx),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Decompresses `reader` up to the limits. Returns the bytes read and whether
+/// a limit cut it short.
+fn bounded_read(
+    reader: impl Read,
+    compressed_len: u64,
+    ctx: &ScanContext<'_>,
+) -> (Vec<u8>, Option<String>, std::io::Result<()>) {
+    let limits = ctx.limits;
+    let by_ratio = compressed_len
+        .saturating_mul(limits.max_compression_ratio)
+        .max(BOMB_MIN_SIZE);
+    let cap = limits.max_decompressed.min(by_ratio);
+    let mut out = Vec::new();
+    let result = reader.take(cap + 1).read_to_end(&mut out).map(|_| ());
+    if out.len() as u64 > cap {
+        out.truncate(cap as usize);
+        let why = if cap == limits.max_decompressed {
+            format!("expands past the {} byte limit", limits.max_decompressed)
+        } else {
+            format!(
+                "expands more than {}x ({} compressed bytes give over {} bytes)",
+                limits.max_compression_ratio, compressed_len, cap
+            )
+        };
+        return (out, Some(why), result);
+    }
+    (out, None, result)
+}
+
+fn malformed(file: &FileInput<'_>, what: &str, detail: impl std::fmt::Display) -> Finding {
+    Finding::new(
+        &generic::MALFORMED,
+        file,
+        format!("{what}: {detail}; the rest of the archive was not scanned"),
+    )
+}
+
+fn scan_zip(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+    let bytes = file.bytes;
+    let mut findings = Vec::new();
+    let cd = match zipdir::read_central_directory(bytes) {
+        Ok(cd) => cd,
+        Err(e) => {
+            findings.push(malformed(file, "broken zip", &e));
+            // What a streaming extractor would still get out of it.
+            let recovered = zipdir::scan_local_headers(bytes, ctx.limits.max_members);
+            if !recovered.is_empty() {
+                findings.push(
+                    Finding::new(
+                        &rules::HEADER_MISMATCH,
+                        file,
+                        format!(
+                            "zip has no readable central directory; scanned the {} entries its local headers give",
+                            recovered.len()
+                        ),
+                    )
+                    .evidence(e.to_string()),
+                );
+            }
+            for h in recovered {
+                let name = String::from_utf8_lossy(h.name).into_owned();
+                check_entry_name(file, &name, h.name, h.data_start, &mut findings);
+                open_member(
+                    file,
+                    ctx,
+                    &name,
+                    h.method,
+                    h.flags,
+                    h.data_start,
+                    h.compressed_size,
+                    None,
+                    &mut findings,
+                );
+            }
+            return findings;
+        }
+    };
+
+    if cd.prefix_len > 0 {
+        findings.push(
+            Finding::new(
+                &rules::HEADER_MISMATCH,
+                file,
+                format!("{} bytes precede the first zip entry", cd.prefix_len),
+            )
+            .severity(Severity::Low)
+            .bytes(0, cd.prefix_len),
+        );
+        // The prefix is a file of its own to anyone who reads from byte 0.
+        let prefix = &bytes[..cd.prefix_len.min(bytes.len() as u64) as usize];
+        findings.extend(ctx.scan_member(file, "<data before zip>", prefix));
+    }
+
+    let mut seen: HashMap<&[u8], u32> = HashMap::new();
+    let mut extents: Vec<(u64, u64, usize)> = Vec::new();
+    for (index, entry) in cd.entries.iter().enumerate() {
+        if index >= ctx.limits.max_members {
+            findings.push(Finding::new(
+                &generic::LIMIT_EXCEEDED,
+                file,
+                format!(
+                    "zip has {} entries; only the first {} were opened",
+                    cd.entries.len(),
+                    ctx.limits.max_members
+                ),
+            ));
+            break;
+        }
+        let name = entry.name_lossy();
+        let count = seen.entry(entry.name).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            findings.push(
+                Finding::new(
+                    &rules::DUPLICATE_ENTRY,
+                    file,
+                    format!("zip entry `{name}` appears more than once; every copy is scanned"),
+                )
+                .evidence(name.clone()),
+            );
+        }
+        check_entry_name(
+            file,
+            &name,
+            entry.name,
+            entry.local_header_offset,
+            &mut findings,
+        );
+
+        let local = match zipdir::read_local_header(bytes, entry.local_header_offset) {
+            Ok(l) => l,
+            Err(e) => {
+                findings.push(
+                    malformed(file, &format!("zip entry `{name}`"), &e)
+                        .bytes(entry.local_header_offset, entry.local_header_offset),
+                );
+                continue;
+            }
+        };
+        let mut disagreements = Vec::new();
+        if local.name != entry.name {
+            disagreements.push(format!(
+                "name `{}` in the local header",
+                String::from_utf8_lossy(local.name)
+            ));
+        }
+        if local.method != entry.method {
+            disagreements.push(format!(
+                "method {} in the local header, {} in the directory",
+                local.method, entry.method
+            ));
+        }
+        let sizes_in_descriptor = local.flags & zipdir::FLAG_DATA_DESCRIPTOR != 0;
+        if !sizes_in_descriptor
+            && (local.compressed_size != entry.compressed_size
+                || local.uncompressed_size != entry.uncompressed_size)
+        {
+            disagreements.push(format!(
+                "sizes {}/{} in the local header, {}/{} in the directory",
+                local.compressed_size,
+                local.uncompressed_size,
+                entry.compressed_size,
+                entry.uncompressed_size
+            ));
+        }
+        if !disagreements.is_empty() {
+            findings.push(
+                Finding::new(
+                    &rules::HEADER_MISMATCH,
+                    file,
+                    format!("zip entry `{name}` has {}", disagreements.join("; ")),
+                )
+                .bytes(entry.local_header_offset, local.data_start)
+                .evidence(name.clone()),
+            );
+        }
+        if entry.is_dir() {
+            continue;
+        }
+        extents.push((
+            entry.local_header_offset,
+            local.data_start.saturating_add(entry.compressed_size),
+            index,
+        ));
+
+        if entry.is_symlink() {
+            let target = bytes
+                .get(local.data_start as usize..)
+                .and_then(|d| d.get(..entry.compressed_size.min(4096) as usize))
+                .unwrap_or(&[]);
+            if entry.method == METHOD_STORED && paths::link_escapes(entry.name, target) {
+                findings.push(
+                    Finding::new(
+                        &rules::LINK_ESCAPE,
+                        file,
+                        format!("zip symlink `{name}` points outside the archive"),
+                    )
+                    .evidence(format!("{name} -> {}", String::from_utf8_lossy(target)))
+                    .bytes(entry.local_header_offset, local.data_start),
+                );
+            }
+            continue;
+        }
+        if entry.uncompressed_size > ctx.limits.max_decompressed
+            || (entry.uncompressed_size > BOMB_MIN_SIZE
+                && entry.compressed_size > 0
+                && entry.method != METHOD_STORED
+                && entry.uncompressed_size / entry.compressed_size
+                    > ctx.limits.max_compression_ratio)
+        {
+            findings.push(
+                Finding::new(
+                    &rules::DECOMPRESSION_BOMB,
+                    file,
+                    format!(
+                        "zip entry `{name}` claims {} bytes from {} compressed",
+                        entry.uncompressed_size, entry.compressed_size
+                    ),
+                )
+                .evidence(name.clone()),
+            );
+        }
+        open_member(
+            file,
+            ctx,
+            &name,
+            entry.method,
+            entry.flags,
+            local.data_start,
+            entry.compressed_size,
+            Some(entry.crc32),
+            &mut findings,
+        );
+        // The other interpretation, for readers that trust the local header.
+        if !sizes_in_descriptor
+            && local.compressed_size != entry.compressed_size
+            && local.method == entry.method
+        {
+            open_member(
+                file,
+                ctx,
+                &format!("{name} (local header)"),
+                local.method,
+                local.flags,
+                local.data_start,
+                local.compressed_size,
+                None,
+                &mut findings,
+            );
+        }
+    }
+
+    extents.sort_unstable();
+    for pair in extents.windows(2) {
+        let (_, end, a) = pair[0];
+        let (start, _, b) = pair[1];
+        if end > start {
+            findings.push(
+                Finding::new(
+                    &rules::DECOMPRESSION_BOMB,
+                    file,
+                    format!(
+                        "zip entries `{}` and `{}` overlap; overlapping entries are a bomb or a parser trick",
+                        cd.entries[a].name_lossy(),
+                        cd.entries[b].name_lossy()
+                    ),
+                )
+                .severity(Severity::High)
+                .bytes(start, end),
+            );
+            break;
+        }
+    }
+    findings
+}
+
+fn check_entry_name(
+    file: &FileInput<'_>,
+    name: &str,
+    raw: &[u8],
+    offset: u64,
+    findings: &mut Vec<Finding>,
+) {
+    if let Some(why) = paths::unsafe_entry_name(raw) {
+        findings.push(
+            Finding::new(
+                &rules::PATH_TRAVERSAL,
+                file,
+                format!(
+                    "archive entry `{name}` would be written outside the target directory: {why}"
+                ),
+            )
+            .evidence(name.to_owned())
+            .bytes(offset, offset),
+        );
+    }
+}
+
+/// Opens one zip member and scans it as a file of its own.
+#[allow(clippy::too_many_arguments)]
+fn open_member(
+    file: &FileInput<'_>,
+    ctx: &ScanContext<'_>,
+    name: &str,
+    method: u16,
+    flags: u16,
+    data_start: u64,
+    compressed_size: u64,
+    expected_crc: Option<u32>,
+    findings: &mut Vec<Finding>,
+) {
+    let bytes = file.bytes;
+    let start = data_start.min(bytes.len() as u64) as usize;
+    let end = data_start
+        .saturating_add(compressed_size)
+        .min(bytes.len() as u64) as usize;
+    let data = &bytes[start..end];
+    if (end as u64) < data_start.saturating_add(compressed_size) {
+        findings.push(malformed(
+            file,
+            &format!("zip entry `{name}`"),
+            format!(
+                "its data runs past the end of the file ({} of {} bytes present)",
+                data.len(),
+                compressed_size
+            ),
+        ));
+    }
+    if flags & zipdir::FLAG_ENCRYPTED != 0 {
+        findings.push(
+            Finding::new(
+                &rules::UNSCANNABLE_MEMBER,
+                file,
+                format!("zip entry `{name}` is encrypted and could not be scanned"),
+            )
+            .evidence(name.to_owned()),
+        );
+        return;
+    }
+    match method {
+        METHOD_STORED => {
+            if let Some(crc) = expected_crc {
+                if (data.len() as u64) <= CRC_CHECK_MAX_STORED && crc32fast::hash(data) != crc {
+                    findings.push(crc_mismatch(file, name));
+                }
+            }
+            findings.extend(ctx.scan_member(file, name, data));
+        }
+        METHOD_DEFLATE => {
+            let decoder = flate2::read::DeflateDecoder::new(data);
+            let (out, bomb, result) = bounded_read(decoder, data.len() as u64, ctx);
+            if let Some(why) = &bomb {
+                findings.push(
+                    Finding::new(
+                        &rules::DECOMPRESSION_BOMB,
+                        file,
+                        format!("zip entry `{name}` {why}; scanned the first part only"),
+                    )
+                    .evidence(name.to_owned()),
+                );
+            }
+            if let Err(e) = result {
+                findings.push(malformed(
+                    file,
+                    &format!("zip entry `{name}`"),
+                    format!("deflate error: {e}"),
+                ));
+            } else if bomb.is_none() && expected_crc.is_some_and(|crc| crc32fast::hash(&out) != crc)
+            {
+                findings.push(crc_mismatch(file, name));
+            }
+            findings.extend(ctx.scan_member(file, name, &out));
+        }
+        other => findings.push(
+            Finding::new(
+                &rules::UNSCANNABLE_MEMBER,
+                file,
+                format!(
+                    "zip entry `{name}` uses compression method {other}, which aisec does not open"
+                ),
+            )
+            .evidence(name.to_owned()),
+        ),
+    }
+}
+
+fn crc_mismatch(file: &FileInput<'_>, name: &str) -> Finding {
+    Finding::new(
+        &rules::HEADER_MISMATCH,
+        file,
+        format!(
+            "zip entry `{name}` fails its CRC-32 check; the data is not what the archive recorded"
+        ),
+    )
+    .severity(Severity::Medium)
+    .evidence(name.to_owned())
+}
+
+fn scan_tar(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut archive = tar::Archive::new(std::io::Cursor::new(file.bytes));
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => return vec![malformed(file, "broken tar", e)],
+    };
+    let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
+    for (index, entry) in entries.enumerate() {
+        if index >= ctx.limits.max_members {
+            findings.push(Finding::new(
+                &generic::LIMIT_EXCEEDED,
+                file,
+                format!(
+                    "tar has more than {} entries; the rest were not opened",
+                    ctx.limits.max_members
+                ),
+            ));
+            break;
+        }
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                findings.push(malformed(file, "broken tar", e));
+                break;
+            }
+        };
+        let raw_name = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw_name).into_owned();
+        let header_pos = entry.raw_header_position();
+        check_entry_name(file, &name, &raw_name, header_pos, &mut findings);
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            let target = entry
+                .link_name_bytes()
+                .map(|t| t.into_owned())
+                .unwrap_or_default();
+            // Hard link targets are archive paths, relative to the root.
+            let escapes = if kind.is_hard_link() {
+                paths::unsafe_entry_name(&target).is_some()
+            } else {
+                paths::link_escapes(&raw_name, &target)
+            };
+            if escapes {
+                findings.push(
+                    Finding::new(
+                        &rules::LINK_ESCAPE,
+                        file,
+                        format!(
+                            "tar {} `{name}` points outside the archive",
+                            if kind.is_symlink() {
+                                "symlink"
+                            } else {
+                                "hard link"
+                            }
+                        ),
+                    )
+                    .evidence(format!("{name} -> {}", String::from_utf8_lossy(&target)))
+                    .bytes(header_pos, header_pos + 512),
+                );
+            }
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        let count = seen.entry(raw_name.clone()).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            findings.push(
+                Finding::new(
+                    &rules::DUPLICATE_ENTRY,
+                    file,
+                    format!("tar entry `{name}` appears more than once; every copy is scanned"),
+                )
+                .evidence(name.clone()),
+            );
+        }
+        let start = entry.raw_file_position();
+        let size = entry.size();
+        let end = start.saturating_add(size);
+        if end > file.bytes.len() as u64 {
+            findings.push(malformed(
+                file,
+                &format!("tar entry `{name}`"),
+                "its data runs past the end of the file",
+            ));
+        }
+        let data = &file.bytes[(start.min(file.bytes.len() as u64) as usize)
+            ..(end.min(file.bytes.len() as u64) as usize)];
+        findings.extend(ctx.scan_member(file, &name, data));
+    }
+    findings
+}
+
+fn scan_gzip(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let decoder = flate2::read::MultiGzDecoder::new(file.bytes);
+    let (out, bomb, result) = bounded_read(decoder, file.bytes.len() as u64, ctx);
+    if let Some(why) = bomb {
+        findings.push(Finding::new(
+            &rules::DECOMPRESSION_BOMB,
+            file,
+            format!("gzip stream {why}; scanned the first part only"),
+        ));
+    }
+    if let Err(e) = result {
+        findings.push(malformed(file, "broken gzip stream", e));
+    }
+    let name = file.name();
+    let inner = if let Some(stem) = name.strip_suffix(".tgz") {
+        format!("{stem}.tar")
+    } else if let Some(stem) = name.strip_suffix(".gz") {
+        stem.to_owned()
+    } else {
+        format!("{name}.gunzipped")
+    };
+    findings.extend(ctx.scan_member(file, &inner, &out));
+    findings
+}
+
+/// Reports names whose extension lies about the content.
+pub struct ExtensionMismatchScanner;
+
+impl Scanner for ExtensionMismatchScanner {
+    fn name(&self) -> &'static str {
+        "extension"
+    }
+
+    fn rules(&self) -> &'static [&'static aisec_core::Rule] {
+        &[]
+    }
+
+    fn detect(&self, file: &FileInput<'_>) -> bool {
+        aisec_core::kind_from_name(file.name()).is_some()
+    }
+
+    fn scan(&self, file: &FileInput<'_>, _ctx: &ScanContext<'_>) -> Vec<Finding> {
+        let Some(claimed) = aisec_core::kind_from_name(file.name()) else {
+            return Vec::new();
+        };
+        let Some(actual) = aisec_core::sniff_content(file.bytes) else {
+            return Vec::new();
+        };
+        if actual == claimed || actual == FileKind::Empty {
+            return Vec::new();
+        }
+        let severity = if actual == FileKind::Pickle {
+            Severity::High
+        } else if claims_inert_format(claimed) {
+            Severity::Medium
+        } else {
+            // `.pkl` holding a zip is how torch.save writes; `.gz` holding a
+            // tar is fine. Only inert-format claims are lies worth reporting.
+            return Vec::new();
+        };
+        vec![
+            Finding::new(
+                &rules::EXTENSION_MISMATCH,
+                file,
+                format!(
+                    "named as {} but the content is {}",
+                    claimed.as_str(),
+                    actual.as_str()
+                ),
+            )
+            .severity(severity)
+            .evidence(format!("{} -> {}", file.name(), actual.as_str()))
+            .bytes(0, 8.min(file.bytes.len() as u64)),
+        ]
+    }
+}
+
+/// Formats whose name tells a reader "this cannot run code".
+fn claims_inert_format(kind: FileKind) -> bool {
+    matches!(
+        kind,
+        FileKind::Safetensors
+            | FileKind::Gguf
+            | FileKind::Numpy
+            | FileKind::Protobuf
+            | FileKind::Hdf5
+            | FileKind::Text
+    )
+}
