@@ -91,7 +91,7 @@ fn malformed(file: &FileInput<'_>, what: &str, detail: impl std::fmt::Display) -
     Finding::new(
         &generic::MALFORMED,
         file,
-        format!("{what}: {detail}; the rest of the archive was not scanned"),
+        format!("{what}: {detail}; only what could be read was scanned"),
     )
 }
 

@@ -1,0 +1,503 @@
+//! End-to-end tests of the `aisec` binary on committed fixtures
+//! (`fixtures/gen/hygiene_fixtures.py` makes them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn aisec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aisec"))
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run aisec")
+}
+
+fn aisec_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aisec"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run aisec")
+}
+
+fn json_report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn rule_ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn example_scan_finds_the_planted_problems_and_fails() {
+    let out = aisec(&["scan", "examples/", "--color", "never"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("AISEC-ARC-001"), "{text}");
+    assert!(text.contains("AISEC-ARC-004"), "{text}");
+    // The hidden .cache directory is scanned.
+    assert!(text.contains(".cache/tokenizer.tar"), "{text}");
+    assert!(text.contains("AISEC-ARC-002"), "{text}");
+}
+
+#[test]
+fn fail_on_changes_the_exit_code() {
+    let zip = fixture("traversal.zip");
+    assert_eq!(aisec(&["scan", s(&zip)]).status.code(), Some(1));
+    assert_eq!(
+        aisec(&["scan", s(&zip), "--fail-on", "critical"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        aisec(&["scan", s(&fixture("bomb.gz")), "--fail-on", "medium"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        aisec(&["scan", s(&fixture("bomb.gz"))]).status.code(),
+        Some(0)
+    );
+    let bad = aisec(&["scan", s(&zip), "--fail-on", "severe"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown severity"));
+}
+
+#[test]
+fn a_clean_model_has_no_findings() {
+    let out = aisec(&["scan", s(&fixture("clean")), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_report(&out);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(report["stats"]["files_scanned"], 2);
+}
+
+#[test]
+fn json_report_is_versioned_and_complete() {
+    let out = aisec(&["scan", s(&fixture("traversal.zip")), "-f", "json"]);
+    let report = json_report(&out);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "aisec");
+    let f = &report["findings"][0];
+    assert_eq!(f["rule_id"], "AISEC-ARC-001");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["evidence"], "../../outside.sh");
+    assert!(f["location"]["byte_range"]["start"].as_u64().is_some());
+    assert_eq!(f["references"][0]["id"], "CWE-22");
+    assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
+    assert_eq!(report["stats"]["by_severity"]["high"], 1);
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let schema_path = repo_root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let out = aisec(&["scan", s(&fixture("")), "-f", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif = json_report(&out);
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // What GitHub code scanning needs beyond the schema.
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["helpUri"].is_string() && r["properties"]["security-severity"].is_string())
+    );
+    let results = run["results"].as_array().unwrap();
+    assert!(results.len() >= 5);
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        assert!(r["partialFingerprints"]["aisecFingerprint/v1"].is_string());
+        assert!(r["locations"][0]["physicalLocation"]["region"]["startLine"].is_u64());
+    }
+    // A schema that cannot fail would make this test worthless: break it.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn truncated_zip_is_reported_and_the_scan_goes_on() {
+    let out = aisec(&["scan", s(&fixture("")), "-f", "json"]);
+    let report = json_report(&out);
+    let truncated: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("truncated.zip")
+        })
+        .collect();
+    assert!(truncated.iter().any(|f| {
+        f["rule_id"] == "AISEC-GEN-002"
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .contains("no end-of-central-directory")
+    }));
+    // The other fixtures were still scanned.
+    let ids = rule_ids(&report);
+    for id in [
+        "AISEC-ARC-001",
+        "AISEC-ARC-002",
+        "AISEC-ARC-003",
+        "AISEC-ARC-005",
+    ] {
+        assert!(ids.iter().any(|i| i == id), "{id} missing: {ids:?}");
+    }
+}
+
+#[test]
+fn traversal_link_bomb_and_duplicates_are_each_found() {
+    let check = |name: &str, rule: &str, evidence: &str| {
+        let out = aisec(&["scan", s(&fixture(name)), "-f", "json"]);
+        let report = json_report(&out);
+        let hit = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == rule)
+            .unwrap_or_else(|| panic!("{rule} not found in {name}: {report}"));
+        assert!(
+            hit["evidence"]
+                .as_str()
+                .unwrap_or(hit["message"].as_str().unwrap())
+                .contains(evidence),
+            "{hit}"
+        );
+    };
+    check("traversal.zip", "AISEC-ARC-001", "../../outside.sh");
+    check("symlink.tar", "AISEC-ARC-002", "../../../etc/passwd");
+    check("bomb.gz", "AISEC-ARC-003", "200x");
+    check("duplicate.zip", "AISEC-ARC-005", "data.pkl");
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_paths_loops_and_odd_names_are_reported_not_fatal() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir(root.join("sub")).unwrap();
+    // A directory link back to an ancestor: a loop once links are followed.
+    std::os::unix::fs::symlink("..", root.join("sub/loop")).unwrap();
+    // A link to itself cannot be opened by anyone, root included.
+    std::os::unix::fs::symlink("self", root.join("self")).unwrap();
+    // A name that is not UTF-8.
+    let odd = std::ffi::OsStr::from_bytes(b"bad-\xff-name.zip");
+    std::fs::copy(fixture("traversal.zip"), root.join(odd)).unwrap();
+
+    let out = aisec_in(root, &["scan", ".", "--follow-symlinks", "-f", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_report(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let by_rule =
+        |rule: &str| -> Vec<&Value> { findings.iter().filter(|f| f["rule_id"] == rule).collect() };
+    let unreadable = by_rule("AISEC-GEN-001");
+    assert!(
+        unreadable
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("loop")),
+        "{findings:#?}"
+    );
+    assert!(
+        unreadable
+            .iter()
+            .any(|f| f["location"]["path"].as_str().unwrap().ends_with("self")),
+        "{findings:#?}"
+    );
+    // The non-UTF-8 name is shown lossily and its content still scanned.
+    assert!(by_rule("AISEC-ARC-001").iter().any(|f| {
+        f["location"]["path"]
+            .as_str()
+            .unwrap()
+            .contains("bad-\u{fffd}-name.zip")
+    }));
+
+    // Without --follow-symlinks, the loop is not entered and `..` stays inside.
+    let out = aisec_in(root, &["scan", ".", "-f", "json"]);
+    let report = json_report(&out);
+    assert!(!rule_ids(&report).iter().any(|r| r == "AISEC-GEN-001"));
+}
+
+#[cfg(unix)]
+#[test]
+fn links_leaving_the_tree_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", dir.path().join("tokenizer.json")).unwrap();
+    std::os::unix::fs::symlink("../../nowhere", dir.path().join("dangling")).unwrap();
+    std::fs::write(dir.path().join("inside.txt"), "x").unwrap();
+    std::os::unix::fs::symlink("inside.txt", dir.path().join("ok-link")).unwrap();
+    let out = aisec(&["scan", s(dir.path()), "-f", "json"]);
+    let report = json_report(&out);
+    let escapes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "AISEC-GEN-006")
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(escapes.len(), 2, "{report}");
+    assert!(escapes.iter().any(|p| p.ends_with("tokenizer.json")));
+    assert!(escapes.iter().any(|p| p.ends_with("dangling")));
+}
+
+#[test]
+fn content_decides_the_type_and_hidden_files_count() {
+    let dir = tempfile::tempdir().unwrap();
+    // A zip hiding under a text name in a hidden directory.
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
+    std::fs::copy(
+        fixture("traversal.zip"),
+        dir.path().join(".github/workflows/notes.txt"),
+    )
+    .unwrap();
+    // VCS internals are skipped.
+    std::fs::create_dir_all(dir.path().join(".git/objects")).unwrap();
+    std::fs::copy(
+        fixture("traversal.zip"),
+        dir.path().join(".git/objects/x.zip"),
+    )
+    .unwrap();
+    let out = aisec(&["scan", s(dir.path()), "-f", "json"]);
+    let report = json_report(&out);
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with(".github/workflows/notes.txt")),
+        "{paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p.contains(".git/")), "{paths:?}");
+    let ids = rule_ids(&report);
+    assert!(ids.contains(&"AISEC-ARC-001".to_owned()));
+    assert!(ids.contains(&"AISEC-ARC-004".to_owned()));
+}
+
+#[test]
+fn gitignore_applies_in_git_trees_unless_no_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::create_dir(dir.path().join("ignored")).unwrap();
+    std::fs::copy(fixture("traversal.zip"), dir.path().join("ignored/t.zip")).unwrap();
+    assert_eq!(aisec(&["scan", s(dir.path())]).status.code(), Some(0));
+    assert_eq!(
+        aisec(&["scan", s(dir.path()), "--no-ignore"]).status.code(),
+        Some(1)
+    );
+    // --exclude and --include
+    let root = dir.path();
+    std::fs::copy(fixture("traversal.zip"), root.join("t.zip")).unwrap();
+    assert_eq!(
+        aisec(&["scan", s(root), "--exclude", "t.zip"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        aisec(&["scan", s(root), "--include", "*.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn config_disables_overrides_and_waives() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::copy(fixture("traversal.zip"), root.join("t.zip")).unwrap();
+    std::fs::copy(fixture("bomb.gz"), root.join("b.gz")).unwrap();
+    let scan = |config: &str| -> Value {
+        std::fs::write(root.join("aisec.toml"), config).unwrap();
+        let out = aisec(&["scan", s(root), "-f", "json"]);
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_report(&out)
+    };
+
+    let r = scan("[rules]\ndisable = [\"AISEC-ARC-001\"]\n");
+    assert!(!rule_ids(&r).contains(&"AISEC-ARC-001".to_owned()));
+    assert_eq!(r["stats"]["suppressed"]["by_config"], 1);
+
+    let r = scan("[rules]\nseverity = { \"AISEC-ARC-003\" = \"critical\" }\n");
+    let bomb = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "AISEC-ARC-003")
+        .unwrap();
+    assert_eq!(bomb["severity"], "critical");
+
+    let r = scan(
+        "[[waiver]]\nrule = \"AISEC-ARC-001\"\npath = \"**/t.zip\"\nreason = \"test archive\"\nexpires = 2999-01-01\n",
+    );
+    assert!(!rule_ids(&r).contains(&"AISEC-ARC-001".to_owned()));
+    assert_eq!(r["stats"]["suppressed"]["by_waiver"], 1);
+
+    let r =
+        scan("[[waiver]]\nrule = \"AISEC-ARC-001\"\nreason = \"was fine\"\nexpires = 2020-01-01\n");
+    let ids = rule_ids(&r);
+    assert!(
+        ids.contains(&"AISEC-ARC-001".to_owned()),
+        "expired waivers stop suppressing"
+    );
+    assert!(
+        ids.contains(&"AISEC-GEN-004".to_owned()),
+        "and are reported"
+    );
+
+    // fail-on from the config file
+    std::fs::write(root.join("aisec.toml"), "[scan]\nfail-on = \"critical\"\n").unwrap();
+    assert_eq!(aisec(&["scan", s(root)]).status.code(), Some(0));
+
+    // Bad configs are usage errors naming the file.
+    for bad in [
+        "[rules]\ndisable = [\"AISEC-NOPE-001\"]\n",
+        "[[waiver]]\nrule = \"AISEC-ARC-001\"\n",
+        "[scan\n",
+    ] {
+        std::fs::write(root.join("aisec.toml"), bad).unwrap();
+        let out = aisec(&["scan", s(root)]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("aisec.toml"),
+            "{bad}"
+        );
+    }
+    // --no-config ignores it.
+    assert_eq!(
+        aisec(&["scan", s(root), "--no-config"]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn baseline_hides_known_findings_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::copy(fixture("traversal.zip"), root.join("t.zip")).unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let out = aisec(&["scan", s(root), "-f", "json", "-o", s(&baseline)]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = aisec(&["scan", s(root), "--baseline", s(&baseline), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_report(&out)["stats"]["suppressed"]["by_baseline"], 1);
+
+    std::fs::copy(fixture("symlink.tar"), root.join("new.tar")).unwrap();
+    let out = aisec(&["scan", s(root), "--baseline", s(&baseline), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(rule_ids(&json_report(&out)), vec!["AISEC-ARC-002"]);
+
+    std::fs::write(&baseline, "{not json").unwrap();
+    let out = aisec(&["scan", s(root), "--baseline", s(&baseline)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("baseline.json"));
+}
+
+#[test]
+fn missing_paths_are_usage_errors() {
+    let out = aisec(&["scan", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
+}
+
+#[test]
+fn rules_and_explain_document_every_rule() {
+    let out = aisec(&["rules", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert!(rules.len() >= 13);
+    for r in rules {
+        let id = r["id"].as_str().unwrap();
+        let explanation = r["explanation"].as_str().unwrap();
+        assert!(
+            explanation.contains("## Remediation"),
+            "{id} lacks a remediation"
+        );
+        let out = aisec(&["explain", &id.to_ascii_lowercase()]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("# {id}")));
+    }
+    let out = aisec(&["explain", "AISEC-XYZ-999"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn output_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sarif");
+    let out = aisec(&[
+        "scan",
+        s(&fixture("traversal.zip")),
+        "-f",
+        "sarif",
+        "-o",
+        s(&path),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+}
