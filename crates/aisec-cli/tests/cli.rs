@@ -501,3 +501,15 @@ fn output_file_is_written() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(v["version"], "2.1.0");
 }
+
+#[test]
+fn docs_rules_md_is_current() {
+    let out = aisec(&["rules", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0));
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let committed = std::fs::read_to_string(repo_root().join("docs/rules.md")).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "docs/rules.md is stale: run `cargo run -q -- rules --format markdown > docs/rules.md`"
+    );
+}

@@ -115,7 +115,8 @@ pub static SYMLINK_ESCAPE: Rule = Rule {
     explanation: "\
 ## What it finds
 A symbolic link inside the scanned directory whose target lies outside the
-directory (an absolute path, or enough `..` to climb out), or that dangles.
+directory: an absolute path, or enough `..` to climb out (a dangling link
+is judged by where it would point).
 
 ## Why it matters
 Model directories are copied, uploaded and served as a whole. A link such as
