@@ -8,7 +8,13 @@ withdrawn records skipped, ECOSYSTEM ranges replayed over sorted events, the
 explicit `versions` list. Aliases are printed but not merged, so the output
 can be compared with peers that report one id per record.
 
-usage: osv_reference.py ZIP FILE_OR_PIN...
+With --osv-scanner, emulates the local matcher of osv-scanner v2
+(osv-scalibr enricher/vulnmatch/osvlocal/internal/vulns/vulnerability.go):
+`versions` compared as exact strings, the ranges of an `affected` entry
+abandoned at the first range that is neither ECOSYSTEM nor SEMVER, `limit`
+events ignored.
+
+usage: osv_reference.py [--osv-scanner] ZIP FILE_OR_PIN...
 """
 import json
 import re
@@ -46,14 +52,22 @@ def v(s):
         return None
 
 
+OSV_SCANNER = False
+
+
 def affected(aff, version):
     ver = v(version)
     if ver is None:
         return False
-    if any(v(x) == ver for x in aff.get("versions", [])):
+    if OSV_SCANNER:
+        if version in aff.get("versions", []):
+            return True
+    elif any(v(x) == ver for x in aff.get("versions", [])):
         return True
     for r in aff.get("ranges", []):
         if r["type"] not in ("ECOSYSTEM", "SEMVER"):
+            if OSV_SCANNER:
+                return False
             continue
         evs = []
         for e in r["events"]:
@@ -73,7 +87,7 @@ def affected(aff, version):
                 hit = False
             elif k == "last_affected" and ver > pv:
                 hit = False
-            elif k == "limit" and ver >= pv:
+            elif k == "limit" and ver >= pv and not OSV_SCANNER:
                 hit = False
         if hit:
             return True
@@ -92,8 +106,13 @@ def pins(arg):
 
 
 def main():
-    db = load(sys.argv[1])
-    for arg in sys.argv[2:]:
+    global OSV_SCANNER
+    args = sys.argv[1:]
+    if args and args[0] == "--osv-scanner":
+        OSV_SCANNER = True
+        args = args[1:]
+    db = load(args[0])
+    for arg in args[1:]:
         for pin in pins(arg):
             name, version = pin.split("==")
             ids = sorted(
