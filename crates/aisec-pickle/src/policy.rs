@@ -1,0 +1,815 @@
+//! What an imported name means: denied (runs code, spawns, imports, opens,
+//! networks, reflects), allowed (known to only rebuild data), or unknown.
+//!
+//! Names are canonicalised first (Python 2 aliases, platform modules such as
+//! `posix` for `os`), and the deny list is matched against every dotted
+//! suffix, because the loader resolves dotted names attribute by attribute:
+//! `numpy.testing._private.utils.os.system` *is* `os.system`.
+
+use aisec_core::Severity;
+
+/// Why a name is denied, shown in findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    CodeExecution,
+    ProcessSpawn,
+    DynamicImport,
+    Reflection,
+    FileSystem,
+    Network,
+    /// Loads another serialized object (pickle, marshal, yaml...): the nested
+    /// payload runs with the same power as this one.
+    NestedDeserialization,
+    NativeCode,
+    InterpreterState,
+}
+
+impl Category {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Category::CodeExecution => "executes code",
+            Category::ProcessSpawn => "spawns processes",
+            Category::DynamicImport => "imports modules dynamically",
+            Category::Reflection => "reaches arbitrary attributes (reflection)",
+            Category::FileSystem => "reads or writes files",
+            Category::Network => "opens network connections",
+            Category::NestedDeserialization => "deserializes a nested payload",
+            Category::NativeCode => "loads or calls native code",
+            Category::InterpreterState => "changes interpreter state",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Deny {
+        severity: Severity,
+        category: Category,
+        /// The deny-list entry that matched, e.g. `os` or `builtins.eval`.
+        pattern: &'static str,
+    },
+    Allow,
+    Unknown,
+}
+
+use Category::*;
+use Severity::{Critical, High};
+
+/// `pattern` matches the name itself and everything below it
+/// (`os` matches `os.system`); a pattern ending in `*` is a plain prefix.
+static DENY: &[(&str, Severity, Category)] = &[
+    // Processes and the OS.
+    ("os", Critical, ProcessSpawn),
+    ("subprocess", Critical, ProcessSpawn),
+    ("_posixsubprocess", Critical, ProcessSpawn),
+    ("_winapi", Critical, ProcessSpawn),
+    ("pty", Critical, ProcessSpawn),
+    ("commands", Critical, ProcessSpawn),
+    ("popen2", Critical, ProcessSpawn),
+    ("platform.popen", Critical, ProcessSpawn),
+    ("multiprocessing", Critical, ProcessSpawn),
+    ("concurrent.futures.process", Critical, ProcessSpawn),
+    ("asyncio.subprocess", Critical, ProcessSpawn),
+    ("asyncio.create_subprocess_exec", Critical, ProcessSpawn),
+    ("asyncio.create_subprocess_shell", Critical, ProcessSpawn),
+    ("asyncio.unix_events", Critical, ProcessSpawn),
+    ("asyncio.windows_events", Critical, ProcessSpawn),
+    ("asyncio.base_events", High, Network),
+    ("imaplib.IMAP4_stream", Critical, ProcessSpawn),
+    ("uuid._get_command_stdout", Critical, ProcessSpawn),
+    ("_osx_support", Critical, ProcessSpawn),
+    ("distutils", Critical, ProcessSpawn),
+    ("setuptools", Critical, ProcessSpawn),
+    ("pip", Critical, ProcessSpawn),
+    ("ensurepip", Critical, ProcessSpawn),
+    ("venv", Critical, ProcessSpawn),
+    ("webbrowser", Critical, ProcessSpawn),
+    ("antigravity", Critical, ProcessSpawn),
+    ("signal", High, InterpreterState),
+    ("_signal", High, InterpreterState),
+    ("_thread", High, InterpreterState),
+    ("threading", High, InterpreterState),
+    // Code execution and the interpreter.
+    ("builtins.eval", Critical, CodeExecution),
+    ("builtins.exec", Critical, CodeExecution),
+    ("builtins.execfile", Critical, CodeExecution),
+    ("builtins.compile", Critical, CodeExecution),
+    ("builtins.__build_class__", Critical, CodeExecution),
+    ("builtins.breakpoint", Critical, CodeExecution),
+    ("builtins.__import__", Critical, DynamicImport),
+    ("builtins.reload", Critical, DynamicImport),
+    ("builtins.open", Critical, FileSystem),
+    ("builtins.file", Critical, FileSystem),
+    ("builtins.getattr", Critical, Reflection),
+    ("builtins.setattr", Critical, Reflection),
+    ("builtins.delattr", Critical, Reflection),
+    ("builtins.globals", Critical, Reflection),
+    ("builtins.locals", Critical, Reflection),
+    ("builtins.vars", Critical, Reflection),
+    ("builtins.apply", Critical, CodeExecution),
+    ("builtins.input", High, InterpreterState),
+    ("builtins.help", High, ProcessSpawn),
+    ("builtins.exit", High, InterpreterState),
+    ("builtins.quit", High, InterpreterState),
+    ("builtins.memoryview", High, Reflection),
+    ("builtins.object.__subclasses__", Critical, Reflection),
+    ("builtins.type.__subclasses__", Critical, Reflection),
+    ("runpy", Critical, CodeExecution),
+    ("code", Critical, CodeExecution),
+    ("codeop", Critical, CodeExecution),
+    ("pdb", Critical, CodeExecution),
+    ("bdb", Critical, CodeExecution),
+    ("trace", Critical, CodeExecution),
+    ("profile", Critical, CodeExecution),
+    ("cProfile", Critical, CodeExecution),
+    ("_lsprof", Critical, CodeExecution),
+    ("timeit", Critical, CodeExecution),
+    ("doctest", Critical, CodeExecution),
+    ("pydoc", Critical, ProcessSpawn),
+    ("idlelib", Critical, CodeExecution),
+    ("lib2to3", High, CodeExecution),
+    ("types.CodeType", Critical, CodeExecution),
+    ("types.FunctionType", Critical, CodeExecution),
+    ("types.LambdaType", Critical, CodeExecution),
+    ("types.MethodType", High, Reflection),
+    ("types.ModuleType", High, DynamicImport),
+    ("functools.reduce", High, Reflection),
+    ("operator.attrgetter", High, Reflection),
+    ("operator.methodcaller", High, Reflection),
+    ("inspect", High, Reflection),
+    ("gc", High, Reflection),
+    ("atexit", Critical, CodeExecution),
+    ("sys", Critical, InterpreterState),
+    ("site", Critical, DynamicImport),
+    ("importlib", Critical, DynamicImport),
+    ("imp", Critical, DynamicImport),
+    ("pkgutil", Critical, DynamicImport),
+    ("zipimport", Critical, DynamicImport),
+    ("__builtins__", Critical, Reflection),
+    ("logging.config", Critical, CodeExecution),
+    ("logging.handlers", High, Network),
+    ("logging.FileHandler", High, FileSystem),
+    ("jinja2", High, CodeExecution),
+    ("numexpr", Critical, CodeExecution),
+    ("sympy.sympify", Critical, CodeExecution),
+    ("sympy.parsing", Critical, CodeExecution),
+    ("pandas.eval", Critical, CodeExecution),
+    ("pandas.core.computation", Critical, CodeExecution),
+    ("pandas.io", High, FileSystem),
+    ("pandas.read_pickle", Critical, NestedDeserialization),
+    ("pandas.read_*", High, FileSystem),
+    ("pandas.DataFrame.eval", Critical, CodeExecution),
+    ("pandas.DataFrame.query", Critical, CodeExecution),
+    ("pandas.core.frame.DataFrame.eval", Critical, CodeExecution),
+    ("pandas.core.frame.DataFrame.query", Critical, CodeExecution),
+    // Native code.
+    ("ctypes", Critical, NativeCode),
+    ("_ctypes", Critical, NativeCode),
+    ("cffi", Critical, NativeCode),
+    ("_cffi_backend", Critical, NativeCode),
+    ("mmap", High, NativeCode),
+    ("numpy.ctypeslib", Critical, NativeCode),
+    ("numpy.f2py", Critical, CodeExecution),
+    ("numpy.distutils", Critical, ProcessSpawn),
+    ("numpy.testing", Critical, CodeExecution),
+    // Files.
+    ("shutil", Critical, FileSystem),
+    ("tempfile", High, FileSystem),
+    ("io.open", Critical, FileSystem),
+    ("io.open_code", Critical, FileSystem),
+    ("io.FileIO", Critical, FileSystem),
+    ("io.TextIOWrapper", High, FileSystem),
+    ("io.BufferedReader", High, FileSystem),
+    ("io.BufferedWriter", High, FileSystem),
+    ("codecs.open", Critical, FileSystem),
+    ("fileinput", High, FileSystem),
+    ("linecache", High, FileSystem),
+    ("glob", High, FileSystem),
+    ("zipfile", High, FileSystem),
+    ("tarfile", High, FileSystem),
+    ("sqlite3", High, FileSystem),
+    ("dbm", High, FileSystem),
+    ("pathlib.Path.*", Critical, FileSystem),
+    ("pathlib.PosixPath.*", Critical, FileSystem),
+    ("pathlib.WindowsPath.*", Critical, FileSystem),
+    ("numpy.fromfile", High, FileSystem),
+    ("numpy.tofile", High, FileSystem),
+    ("numpy.save", High, FileSystem),
+    ("numpy.savez", High, FileSystem),
+    ("numpy.savetxt", High, FileSystem),
+    ("numpy.loadtxt", High, FileSystem),
+    ("numpy.genfromtxt", High, FileSystem),
+    ("numpy.memmap", High, FileSystem),
+    ("numpy.lib.npyio", Critical, NestedDeserialization),
+    ("numpy.lib.format", High, FileSystem),
+    // Nested deserialization.
+    ("pickle", Critical, NestedDeserialization),
+    ("_pickle", Critical, NestedDeserialization),
+    ("pickletools", High, NestedDeserialization),
+    ("copyreg._reconstructor.*", Critical, Reflection),
+    ("marshal", Critical, NestedDeserialization),
+    ("shelve", Critical, NestedDeserialization),
+    ("dill", Critical, NestedDeserialization),
+    ("cloudpickle", Critical, NestedDeserialization),
+    ("jsonpickle", Critical, NestedDeserialization),
+    ("joblib.load", Critical, NestedDeserialization),
+    ("joblib.numpy_pickle.load", Critical, NestedDeserialization),
+    ("joblib.numpy_pickle_compat", High, NestedDeserialization),
+    ("joblib.Parallel", High, ProcessSpawn),
+    ("joblib.parallel", High, ProcessSpawn),
+    ("yaml.load", Critical, NestedDeserialization),
+    ("yaml.load_all", Critical, NestedDeserialization),
+    ("yaml.unsafe_load", Critical, NestedDeserialization),
+    ("yaml.unsafe_load_all", Critical, NestedDeserialization),
+    ("yaml.full_load", Critical, NestedDeserialization),
+    ("yaml.full_load_all", Critical, NestedDeserialization),
+    ("yaml.UnsafeLoader", Critical, NestedDeserialization),
+    ("yaml.Loader", Critical, NestedDeserialization),
+    ("numpy.load", Critical, NestedDeserialization),
+    ("numpy.loads", Critical, NestedDeserialization),
+    (
+        "numpy.core.multiarray.loads",
+        Critical,
+        NestedDeserialization,
+    ),
+    ("torch.load", Critical, NestedDeserialization),
+    ("torch.serialization.load", Critical, NestedDeserialization),
+    ("torch.serialization._load", Critical, NestedDeserialization),
+    (
+        "torch.serialization._legacy_load",
+        Critical,
+        NestedDeserialization,
+    ),
+    (
+        "torch.storage._load_from_bytes",
+        High,
+        NestedDeserialization,
+    ),
+    ("keras.models.load_model", High, NestedDeserialization),
+    ("keras.saving", High, NestedDeserialization),
+    (
+        "tensorflow.keras.models.load_model",
+        High,
+        NestedDeserialization,
+    ),
+    // Torch internals that run code or reach out.
+    ("torch.hub", Critical, Network),
+    ("torch.jit", Critical, CodeExecution),
+    ("torch.package", Critical, CodeExecution),
+    ("torch.fx.graph_module", Critical, CodeExecution),
+    ("torch.fx.experimental", High, CodeExecution),
+    ("torch.utils.cpp_extension", Critical, NativeCode),
+    ("torch.utils.collect_env", Critical, ProcessSpawn),
+    ("torch.utils.bottleneck", Critical, CodeExecution),
+    ("torch.utils.data.datapipes", High, CodeExecution),
+    ("torch._inductor", Critical, CodeExecution),
+    ("torch._dynamo", Critical, CodeExecution),
+    ("torch._export", High, CodeExecution),
+    ("torch.export", High, CodeExecution),
+    ("torch.distributed", High, Network),
+    ("torch.ops", High, NativeCode),
+    ("torch.classes", High, NativeCode),
+    ("torch.library", High, NativeCode),
+    ("torch.backends", High, InterpreterState),
+    ("torch.cuda.memory", High, NativeCode),
+    ("torch.save", High, FileSystem),
+    ("torch.serialization.save", High, FileSystem),
+    ("torch.utils.data.DataLoader", High, ProcessSpawn),
+    ("transformers.dynamic_module_utils", Critical, CodeExecution),
+    ("transformers.AutoModel", High, Network),
+    ("huggingface_hub", High, Network),
+    ("tensorflow.io", High, FileSystem),
+    ("tensorflow.python.ops.gen_io_ops", High, FileSystem),
+    ("sklearn.datasets", High, Network),
+    ("sklearn.externals", High, NestedDeserialization),
+    ("sklearn.utils._testing", Critical, CodeExecution),
+    ("sklearn.utils._joblib", High, NestedDeserialization),
+    ("sklearn.utils._show_versions", High, ProcessSpawn),
+    ("sklearn.utils.parallel", High, ProcessSpawn),
+    // Network.
+    ("socket", Critical, Network),
+    ("_socket", Critical, Network),
+    ("ssl", Critical, Network),
+    ("socketserver", Critical, Network),
+    ("http", Critical, Network),
+    ("urllib", Critical, Network),
+    ("urllib2", Critical, Network),
+    ("urllib3", Critical, Network),
+    ("httplib", Critical, Network),
+    ("requests", Critical, Network),
+    ("httpx", Critical, Network),
+    ("aiohttp", Critical, Network),
+    ("ftplib", Critical, Network),
+    ("smtplib", Critical, Network),
+    ("poplib", Critical, Network),
+    ("imaplib", Critical, Network),
+    ("nntplib", Critical, Network),
+    ("telnetlib", Critical, Network),
+    ("xmlrpc", Critical, Network),
+    ("xmlrpclib", Critical, Network),
+    ("asyncore", Critical, Network),
+    ("asynchat", Critical, Network),
+    ("paramiko", Critical, Network),
+    ("select", High, Network),
+    ("selectors", High, Network),
+];
+
+/// Attribute names that only show up when someone walks from an innocent
+/// object to the interpreter's internals (the classic sandbox escapes).
+static DUNDER_ESCAPES: &[&str] = &[
+    "__globals__",
+    "__builtins__",
+    "__subclasses__",
+    "__import__",
+    "__code__",
+    "__closure__",
+    "__getattribute__",
+    "__getattr__",
+    "__class__",
+    "__base__",
+    "__bases__",
+    "__mro__",
+    "__dict__",
+    "__self__",
+    "__func__",
+    "__loader__",
+    "__spec__",
+    "__reduce__",
+    "__reduce_ex__",
+    "__setattr__",
+    "__delattr__",
+    "__call__",
+    "__init_subclass__",
+    "__set_name__",
+];
+
+/// Exact names known to rebuild data and nothing else.
+static ALLOW_EXACT: &[&str] = &[
+    // Containers and scalars.
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.dict",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.bytearray",
+    "builtins.bytes",
+    "builtins.str",
+    "builtins.int",
+    "builtins.float",
+    "builtins.complex",
+    "builtins.bool",
+    "builtins.slice",
+    "builtins.range",
+    "builtins.object",
+    "builtins.NoneType",
+    "builtins.Ellipsis",
+    "builtins.NotImplemented",
+    "builtins.unicode",
+    "builtins.long",
+    "builtins.basestring",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "collections.deque",
+    "collections.Counter",
+    "copyreg._reconstructor",
+    "copyreg.__newobj__",
+    "copyreg.__newobj_ex__",
+    "_codecs.encode",
+    "codecs.encode",
+    "array.array",
+    "array._array_reconstructor",
+    "datetime.datetime",
+    "datetime.date",
+    "datetime.time",
+    "datetime.timedelta",
+    "datetime.timezone",
+    "decimal.Decimal",
+    "fractions.Fraction",
+    "uuid.UUID",
+    "uuid.SafeUUID",
+    "pathlib.Path",
+    "pathlib.PosixPath",
+    "pathlib.WindowsPath",
+    "pathlib.PurePath",
+    "pathlib.PurePosixPath",
+    "pathlib.PureWindowsPath",
+    "re._compile",
+    "argparse.Namespace",
+    "types.SimpleNamespace",
+    "functools.partial",
+    "enum.Enum",
+    // NumPy.
+    "numpy.ndarray",
+    "numpy.dtype",
+    "numpy.core.multiarray._reconstruct",
+    "numpy._core.multiarray._reconstruct",
+    "numpy.core.multiarray.scalar",
+    "numpy._core.multiarray.scalar",
+    "numpy.core.numeric._frombuffer",
+    "numpy._core.numeric._frombuffer",
+    "numpy.ma.core._mareconstruct",
+    "numpy.ma.core.MaskedArray",
+    "numpy.matrix",
+    "numpy.matrixlib.defmatrix.matrix",
+    "numpy.random._pickle.__randomstate_ctor",
+    "numpy.random._pickle.__bit_generator_ctor",
+    "numpy.random._pickle.__generator_ctor",
+    "numpy.random.mtrand.RandomState",
+    "numpy.random._generator.Generator",
+    "numpy.random._mt19937.MT19937",
+    "numpy.random._pcg64.PCG64",
+    "numpy.random._pcg64.PCG64DXSM",
+    "numpy.random._philox.Philox",
+    "numpy.random._sfc64.SFC64",
+    "numpy.random.bit_generator.SeedSequence",
+    "numpy.random._bit_generator.SeedSequence",
+    "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+    // joblib wraps arrays it stores next to the pickle.
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "joblib.numpy_pickle.NDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    // PyTorch.
+    "torch._utils._rebuild_tensor",
+    "torch._utils._rebuild_tensor_v2",
+    "torch._utils._rebuild_tensor_v3",
+    "torch._utils._rebuild_parameter",
+    "torch._utils._rebuild_parameter_with_state",
+    "torch._utils._rebuild_qtensor",
+    "torch._utils._rebuild_sparse_tensor",
+    "torch._utils._rebuild_sparse_csr_tensor",
+    "torch._utils._rebuild_nested_tensor",
+    "torch._utils._rebuild_device_tensor_from_numpy",
+    "torch._utils._rebuild_meta_tensor_no_storage",
+    "torch._utils._rebuild_wrapper_subclass",
+    "torch._utils._rebuild_buffer",
+    "torch._tensor._rebuild_from_type",
+    "torch._tensor._rebuild_from_type_v2",
+    "torch.serialization._get_layout",
+    "torch.storage.UntypedStorage",
+    "torch.storage.TypedStorage",
+    "torch.storage._TypedStorage",
+    "torch.storage._UntypedStorage",
+    "torch.Size",
+    "torch.device",
+    "torch.dtype",
+    "torch.layout",
+    "torch.memory_format",
+    "torch.Tensor",
+    "torch.torch_version.TorchVersion",
+    "torch.nn.parameter.Parameter",
+    "torch.nn.parameter.Buffer",
+    "torch.nn.parameter.UninitializedParameter",
+    "torch.nn.parameter.UninitializedBuffer",
+];
+
+/// Modules whose classes (CapWords names) only hold state: instances are
+/// rebuilt with `__new__` plus `__setstate__`, and nothing below them runs
+/// commands. Functions under them are not covered, only classes.
+static ALLOW_CLASSES_UNDER: &[&str] = &["torch.nn.modules.", "torch.optim.", "sklearn."];
+
+/// Whole namespaces of estimators and functions that compute on data.
+/// Deny entries still win (`sklearn.datasets`, `sklearn.utils._testing`).
+static ALLOW_ANYTHING_UNDER: &[&str] = &["sklearn."];
+
+static TORCH_DTYPES: &[&str] = &[
+    "float32",
+    "float",
+    "float64",
+    "double",
+    "float16",
+    "half",
+    "bfloat16",
+    "complex32",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "short",
+    "int32",
+    "int",
+    "int64",
+    "long",
+    "bool",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "quint2x4",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "float8_e4m3fnuz",
+    "float8_e5m2fnuz",
+    "strided",
+    "sparse_coo",
+    "sparse_csr",
+    "sparse_csc",
+    "sparse_bsr",
+    "sparse_bsc",
+    "_mkldnn",
+    "contiguous_format",
+    "channels_last",
+    "channels_last_3d",
+    "preserve_format",
+    "per_tensor_affine",
+    "per_channel_affine",
+    "per_channel_affine_float_qparams",
+];
+
+static NUMPY_SCALARS: &[&str] = &[
+    "bool_",
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "intc",
+    "uintc",
+    "intp",
+    "uintp",
+    "longlong",
+    "ulonglong",
+    "byte",
+    "ubyte",
+    "short",
+    "ushort",
+    "float16",
+    "float32",
+    "float64",
+    "float96",
+    "float128",
+    "half",
+    "single",
+    "double",
+    "longdouble",
+    "complex64",
+    "complex128",
+    "complex192",
+    "complex256",
+    "csingle",
+    "cdouble",
+    "clongdouble",
+    "str_",
+    "bytes_",
+    "unicode_",
+    "string_",
+    "void",
+    "object_",
+    "datetime64",
+    "timedelta64",
+    "generic",
+    "number",
+];
+
+/// Turns `module` and `name` as written in the pickle into the dotted name
+/// the loader ends up resolving, with aliases folded: `__builtin__.eval`,
+/// `posix.system`, `nt.system` become `builtins.eval`, `os.system`.
+pub fn canonical_name(module: &str, name: &str) -> String {
+    let module = module.trim_end_matches('\r');
+    let (head, tail) = match module.split_once('.') {
+        Some((h, t)) => (h, Some(t)),
+        None => (module, None),
+    };
+    let head = match head {
+        "__builtin__" | "exceptions" | "__builtins__" if tail.is_none() => "builtins",
+        "copy_reg" => "copyreg",
+        "cPickle" | "_pickle" | "cpickle" => "pickle",
+        "posix" | "nt" | "_posix" => "os",
+        "posixpath" | "ntpath" | "macpath" | "genericpath" => "os.path",
+        "_io" | "cStringIO" | "StringIO" => "io",
+        "_operator" => "operator",
+        "_socket" => "socket",
+        "_functools" => "functools",
+        "_collections" => "collections",
+        "__main__" => "__main__",
+        other => other,
+    };
+    let mut out = String::with_capacity(module.len() + name.len() + 1);
+    out.push_str(head);
+    if let Some(t) = tail {
+        out.push('.');
+        out.push_str(t);
+    }
+    if !name.is_empty() {
+        out.push('.');
+        out.push_str(name);
+    }
+    out
+}
+
+fn pattern_matches(pattern: &str, name: &str) -> bool {
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        return name.len() > prefix.len() && name.starts_with(prefix);
+    }
+    name == pattern
+        || (name.len() > pattern.len()
+            && name.starts_with(pattern)
+            && name.as_bytes()[pattern.len()] == b'.')
+}
+
+/// The deny entry matching `name` or any of its dotted suffixes, worst first.
+fn deny_match(name: &str) -> Option<(Severity, Category, &'static str)> {
+    let mut best: Option<(Severity, Category, &'static str)> = None;
+    let mut consider = |candidate: &str| {
+        for &(pattern, severity, category) in DENY {
+            if pattern_matches(pattern, candidate)
+                && best.is_none_or(|(s, _, p)| {
+                    severity > s || (severity == s && pattern.len() > p.len())
+                })
+            {
+                best = Some((severity, category, pattern));
+            }
+        }
+    };
+    consider(name);
+    // Every suffix that starts after a dot: attribute walks such as
+    // `torch.os.system` or `numpy.testing._private.utils.os.system`.
+    for (i, _) in name.match_indices('.') {
+        let suffix = &name[i + 1..];
+        consider(suffix);
+        // A suffix naming a builtin by its bare name (`x.__builtins__.eval`
+        // is caught by the dunder rule; `x.builtins.eval` here).
+        if let Some(rest) = suffix.strip_prefix("__builtin__.") {
+            consider(&format!("builtins.{rest}"));
+        }
+        if let Some(rest) = suffix
+            .strip_prefix("posix.")
+            .or_else(|| suffix.strip_prefix("nt."))
+        {
+            consider(&format!("os.{rest}"));
+        }
+    }
+    best
+}
+
+pub fn classify(name: &str) -> Verdict {
+    if let Some((severity, category, pattern)) = deny_match(name) {
+        return Verdict::Deny {
+            severity,
+            category,
+            pattern,
+        };
+    }
+    if name
+        .split('.')
+        .skip(1)
+        .any(|seg| DUNDER_ESCAPES.contains(&seg))
+    {
+        return Verdict::Deny {
+            severity: Severity::Critical,
+            category: Category::Reflection,
+            pattern: "dunder attribute walk",
+        };
+    }
+    if is_allowed(name) {
+        Verdict::Allow
+    } else {
+        Verdict::Unknown
+    }
+}
+
+fn is_allowed(name: &str) -> bool {
+    if ALLOW_EXACT.contains(&name) {
+        return true;
+    }
+    let Some((module, last)) = name.rsplit_once('.') else {
+        return false;
+    };
+    if module == "builtins" && is_exception_name(last) {
+        return true;
+    }
+    if module == "torch" && (last.ends_with("Storage") || TORCH_DTYPES.contains(&last)) {
+        return true;
+    }
+    if (module == "numpy" || module == "numpy.dtypes")
+        && (NUMPY_SCALARS.contains(&last) || last.ends_with("DType"))
+    {
+        return true;
+    }
+    if ALLOW_ANYTHING_UNDER.iter().any(|p| name.starts_with(p)) {
+        return true;
+    }
+    let is_class = last.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    is_class && ALLOW_CLASSES_UNDER.iter().any(|p| name.starts_with(p))
+}
+
+fn is_exception_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && (name.ends_with("Error") || name.ends_with("Exception") || name.ends_with("Warning"))
+}
+
+/// Callables whose first argument is itself a serialized payload that they
+/// deserialize: a literal argument is scanned as a file of its own.
+pub fn loads_first_argument(name: &str) -> bool {
+    matches!(
+        name,
+        "pickle.loads"
+            | "pickle._loads"
+            | "dill.loads"
+            | "cloudpickle.loads"
+            | "numpy.loads"
+            | "numpy.core.multiarray.loads"
+            | "torch.storage._load_from_bytes"
+            | "torch.load"
+            | "torch.serialization.load"
+            | "joblib.load"
+            | "marshal.loads"
+            | "yaml.load"
+            | "yaml.unsafe_load"
+            | "yaml.full_load"
+            | "jsonpickle.decode"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(module: &str, name: &str) -> Verdict {
+        classify(&canonical_name(module, name))
+    }
+
+    fn denied(module: &str, name: &str) -> bool {
+        matches!(verdict(module, name), Verdict::Deny { .. })
+    }
+
+    #[test]
+    fn aliases_resolve_to_the_real_module() {
+        assert_eq!(canonical_name("__builtin__", "eval"), "builtins.eval");
+        assert_eq!(canonical_name("posix", "system"), "os.system");
+        assert_eq!(canonical_name("nt", "system"), "os.system");
+        assert_eq!(canonical_name("posixpath", "join"), "os.path.join");
+        assert_eq!(
+            canonical_name("copy_reg", "_reconstructor"),
+            "copyreg._reconstructor"
+        );
+        assert!(denied("__builtin__", "eval"));
+        assert!(denied("posix", "system"));
+        assert!(denied("_pickle", "loads"));
+    }
+
+    #[test]
+    fn attribute_walks_reach_the_deny_list() {
+        assert!(denied("numpy.testing._private.utils", "os.system"));
+        assert!(denied("torch", "os.system"));
+        assert!(denied("posixpath", "os.system"));
+        assert!(denied("collections", "OrderedDict.__class__"));
+        assert!(denied("builtins", "object.__subclasses__"));
+        assert!(denied("pathlib", "Path.write_text"));
+        assert!(!denied("pathlib", "PosixPath"));
+    }
+
+    #[test]
+    fn worst_match_wins() {
+        match verdict("os", "path") {
+            Verdict::Deny { severity, .. } => assert_eq!(severity, Severity::Critical),
+            v => panic!("{v:?}"),
+        }
+        match verdict("torch.serialization", "load") {
+            Verdict::Deny { category, .. } => {
+                assert_eq!(category, Category::NestedDeserialization)
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn the_usual_benign_names_are_allowed() {
+        for (m, n) in [
+            ("torch._utils", "_rebuild_tensor_v2"),
+            ("torch", "FloatStorage"),
+            ("torch", "bfloat16"),
+            ("collections", "OrderedDict"),
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy", "dtype"),
+            ("numpy.dtypes", "Float64DType"),
+            ("sklearn.linear_model._logistic", "LogisticRegression"),
+            ("torch.nn.modules.linear", "Linear"),
+            ("__builtin__", "set"),
+            ("builtins", "ValueError"),
+        ] {
+            assert_eq!(verdict(m, n), Verdict::Allow, "{m}.{n}");
+        }
+    }
+
+    #[test]
+    fn unlisted_is_unknown_not_trusted() {
+        assert_eq!(verdict("mylib.models", "Net"), Verdict::Unknown);
+        assert_eq!(
+            verdict("torch.nn.modules.linear", "helper_fn"),
+            Verdict::Unknown
+        );
+        assert_eq!(verdict("builtins", "map"), Verdict::Unknown);
+        assert!(denied("sklearn.utils._testing", "assert_run_python_script"));
+        assert!(denied("sklearn.datasets", "fetch_openml"));
+    }
+}
