@@ -1,0 +1,181 @@
+//! Properties of the parser and the machine over generated input.
+
+use std::path::Path;
+
+use aisec_core::{FileInput, Finding, Limits, ScanContext, Scanner};
+use aisec_pickle::opcode::{ArgShape, Opcode};
+use aisec_pickle::parse::Parser;
+use aisec_pickle::{PickleScanner, decompile, disasm, scan_pickle};
+use proptest::prelude::*;
+
+fn run_scan(data: &[u8]) -> Vec<Finding> {
+    let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(PickleScanner)];
+    let limits = Limits::default();
+    let ctx = ScanContext {
+        limits: &limits,
+        scanners: &scanners,
+    };
+    let file = FileInput::on_disk("p.pkl", Path::new("p.pkl"), data);
+    let _ = PickleScanner.detect(&file);
+    scan_pickle(data, &file, &ctx)
+}
+
+/// One opcode with a well-formed argument of its shape.
+fn encoded_op() -> impl Strategy<Value = (Opcode, Vec<u8>)> {
+    (
+        prop::sample::select(Opcode::ALL.to_vec()),
+        prop::collection::vec(any::<u8>(), 0..24),
+        "[a-z0-9_.]{0,12}",
+        "[a-z0-9_.]{0,12}",
+    )
+        .prop_map(|(op, payload, line_a, line_b)| {
+            let mut out = vec![op as u8];
+            match op.arg_shape() {
+                ArgShape::None => {}
+                ArgShape::U1 => out.push(payload.first().copied().unwrap_or(0)),
+                ArgShape::U2 => out.extend_from_slice(&[1, 0]),
+                ArgShape::U4 | ArgShape::I4 => out.extend_from_slice(&[2, 0, 0, 0]),
+                ArgShape::U8 => out.extend_from_slice(&0u64.to_le_bytes()),
+                ArgShape::F8Be => out.extend_from_slice(&1.5f64.to_be_bytes()),
+                ArgShape::Line => {
+                    out.extend_from_slice(line_a.as_bytes());
+                    out.push(b'\n');
+                }
+                ArgShape::TwoLines => {
+                    out.extend_from_slice(line_a.as_bytes());
+                    out.push(b'\n');
+                    out.extend_from_slice(line_b.as_bytes());
+                    out.push(b'\n');
+                }
+                ArgShape::Len1 => {
+                    out.push(payload.len() as u8);
+                    out.extend_from_slice(&payload);
+                }
+                ArgShape::Len4 | ArgShape::Len4Signed => {
+                    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+                    out.extend_from_slice(&payload);
+                }
+                ArgShape::Len8 => {
+                    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+                    out.extend_from_slice(&payload);
+                }
+            }
+            (op, out)
+        })
+}
+
+const OS_SYSTEM_CALL: &[u8] = b"\x80\x02cos\nsystem\n\x8c\x0aecho pwned\x85R";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = run_scan(&data);
+        let _ = disasm(&data);
+        let _ = decompile(&data);
+    }
+
+    #[test]
+    fn the_parser_reads_back_what_was_written(ops in prop::collection::vec(encoded_op(), 0..64)) {
+        let written: Vec<Opcode> = ops
+            .iter()
+            .map(|(op, _)| *op)
+            .take_while(|op| *op != Opcode::STOP)
+            .collect();
+        let mut bytes: Vec<u8> = ops.iter().flat_map(|(_, b)| b.clone()).collect();
+        bytes.push(b'.');
+        let read: Vec<Opcode> = Parser::new(&bytes, 0)
+            .map(|r| r.expect("well-formed opcodes parse").opcode)
+            .collect();
+        prop_assert_eq!(&read[..written.len()], &written[..]);
+        prop_assert_eq!(read.last(), Some(&Opcode::STOP));
+        let _ = run_scan(&bytes);
+        let _ = decompile(&bytes);
+    }
+
+    /// A dangerous call stays reported whatever follows it: garbage,
+    /// truncation, more opcodes.
+    #[test]
+    fn a_call_followed_by_anything_is_caught(tail in prop::collection::vec(any::<u8>(), 0..512)) {
+        let mut bytes = OS_SYSTEM_CALL.to_vec();
+        bytes.extend_from_slice(&tail);
+        let findings = run_scan(&bytes);
+        prop_assert!(
+            findings.iter().any(|f| f.rule_id == "AISEC-PKL-001"
+                && f.evidence.as_deref() == Some("os.system('echo pwned')")),
+            "{:?}", findings
+        );
+    }
+
+    /// Names stored at arbitrary memo slots, fetched in any order, resolve.
+    #[test]
+    fn memo_indices_do_not_hide_names(a in 0u32..100_000, b in 0u32..100_000, pad in 0usize..20) {
+        prop_assume!(a != b);
+        let mut p = b"\x80\x04".to_vec();
+        for _ in 0..pad {
+            p.extend_from_slice(b"N0");
+        }
+        p.extend_from_slice(b"\x8c\x02os");
+        p.push(b'r');
+        p.extend_from_slice(&a.to_le_bytes());
+        p.extend_from_slice(b"0\x8c\x06system");
+        p.push(b'r');
+        p.extend_from_slice(&b.to_le_bytes());
+        p.push(b'0');
+        p.push(b'j');
+        p.extend_from_slice(&a.to_le_bytes());
+        p.push(b'j');
+        p.extend_from_slice(&b.to_le_bytes());
+        p.extend_from_slice(b"\x93\x8c\x01x\x85R.");
+        let findings = run_scan(&p);
+        prop_assert!(
+            findings.iter().any(|f| f.rule_id == "AISEC-PKL-001"
+                && f.evidence.as_deref() == Some("os.system('x')")),
+            "{:?}", findings
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_bounded_without_recursion() {
+    // A billion-deep tuple would take a gigabyte; 2 million levels of
+    // TUPLE1 and 200k marks exercise the same code paths.
+    let mut p = b"\x80\x02N".to_vec();
+    p.extend(std::iter::repeat_n(0x85u8, 2_000_000));
+    p.push(b'.');
+    let findings = run_scan(&p);
+    assert!(findings.iter().all(|f| f.rule_id != "AISEC-GEN-005"));
+    let _ = decompile(&p);
+
+    let mut marks = b"\x80\x02".to_vec();
+    marks.extend(std::iter::repeat_n(b'(', 200_000));
+    marks.extend_from_slice(b"cos\nsystem\n.");
+    let findings = run_scan(&marks);
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-GEN-003"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-PKL-001"),
+        "the sweep after the limit must still see the import: {findings:?}"
+    );
+}
+
+#[test]
+fn huge_memo_and_stack_are_bounded() {
+    let mut p = b"\x80\x04".to_vec();
+    for _ in 0..1_200_000u32 {
+        p.extend_from_slice(b"N\x94");
+    }
+    p.extend_from_slice(b"\x8c\x02os\x8c\x06system\x93.");
+    let findings = run_scan(&p);
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-GEN-003"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-PKL-001"),
+        "{findings:?}"
+    );
+}
