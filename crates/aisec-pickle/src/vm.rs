@@ -131,6 +131,10 @@ pub struct Import {
     pub calls: Vec<NodeId>,
     /// STACK_GLOBAL's module and name operands (they are consumed by it).
     pub operands: Option<(NodeId, NodeId)>,
+    /// The value this stream itself stored under this name earlier (BUILD
+    /// slot state on an imported object sets its attributes), which is what
+    /// the loader's `getattr` returns instead of the original.
+    pub overridden_by: Option<NodeId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +222,7 @@ pub struct Machine<'a> {
     pub skipped_payloads: Vec<(usize, usize)>,
     resume_at: Option<usize>,
     nesting: u32,
+    attr_overrides: HashMap<String, NodeId>,
     stack: Vec<NodeId>,
     metastack: Vec<Vec<NodeId>>,
     stacked_items: usize,
@@ -244,6 +249,7 @@ impl<'a> Machine<'a> {
             skipped_payloads: Vec::new(),
             resume_at: None,
             nesting,
+            attr_overrides: HashMap::new(),
             data,
             start,
             end: start,
@@ -388,6 +394,7 @@ impl<'a> Machine<'a> {
             origin,
             calls: Vec::new(),
             operands: None,
+            overridden_by: None,
         });
         self.events.push(Event::Import(index));
         self.alloc(Node::Global(index))
@@ -403,7 +410,39 @@ impl<'a> Machine<'a> {
         let canonical = canonical_name(module, name);
         let as_written = format!("{module}.{name}");
         let written = (as_written != canonical).then_some(as_written);
-        self.add_import(op, canonical, written, origin)
+        let overridden_by = self.attr_overrides.get(&canonical).copied();
+        let id = self.add_import(op, canonical, written, origin)?;
+        if let Some(last) = self.imports.last_mut() {
+            last.overridden_by = overridden_by;
+        }
+        Ok(id)
+    }
+
+    /// BUILD on an imported object sets attributes on the live module, class
+    /// or function (`__dict__` update, or `setattr` for slot state); later
+    /// imports of those attributes get the stored values.
+    fn record_attr_overrides(&mut self, target: NodeId, state: NodeId) {
+        let Some(base) = self.resolve_name(target, 0) else {
+            return;
+        };
+        let mut dicts = vec![state];
+        if let Node::Tuple(items) = self.node(state) {
+            dicts = items.clone();
+        }
+        for dict in dicts {
+            let Node::Dict(pairs) = self.node(dict).clone() else {
+                continue;
+            };
+            for (k, v) in pairs {
+                if self.attr_overrides.len() >= MAX_MEMO_ENTRIES {
+                    return;
+                }
+                if let Some(key) = self.as_text(k, 0) {
+                    let name = format!("{base}.{key}");
+                    self.attr_overrides.insert(name, v);
+                }
+            }
+        }
     }
 
     fn memo_get(&self, offset: usize, key: i128) -> Step<NodeId> {
@@ -646,6 +685,9 @@ impl<'a> Machine<'a> {
                 let state = self.pop(at)?;
                 let target = self.top(at)?;
                 self.mutate(at, MutationKind::Build, target, vec![state]);
+                if matches!(self.node(target), Node::Global(_)) {
+                    self.record_attr_overrides(target, state);
+                }
                 if self.is_joblib_array_wrapper(target) {
                     self.skip_joblib_array(op.end, state)?;
                 }
@@ -882,7 +924,10 @@ impl<'a> Machine<'a> {
             return None;
         }
         match self.node(id) {
-            Node::Global(i) => Some(*i),
+            Node::Global(i) => match self.imports[*i as usize].overridden_by {
+                Some(v) => self.resolve_import(v, depth + 1),
+                None => Some(*i),
+            },
             Node::Call(Call {
                 folded: Some(f), ..
             }) => self.resolve_import(*f, depth + 1),
@@ -925,6 +970,9 @@ impl<'a> Machine<'a> {
             Node::Call(Call {
                 folded: Some(f), ..
             }) => self.as_text(*f, depth + 1),
+            Node::Global(i) => self.imports[*i as usize]
+                .overridden_by
+                .and_then(|v| self.as_text(v, depth + 1)),
             _ => None,
         }
     }
@@ -1054,6 +1102,22 @@ impl<'a> Machine<'a> {
                     return Ok(Some(id));
                 }
                 Ok(Some(self.alloc(Node::Attr { obj, attr })?))
+            }
+            "pkgutil.resolve_name" => {
+                let Some(target) = arg_text(self, 0) else {
+                    return Ok(None);
+                };
+                let (module, name) = match target.split_once(':') {
+                    Some((m, n)) => (m.to_owned(), n.to_owned()),
+                    None => (target.clone(), String::new()),
+                };
+                let id = self.add_import(
+                    &op,
+                    canonical_name(&module, &name),
+                    None,
+                    ImportOrigin::Reflected,
+                )?;
+                Ok(Some(id))
             }
             "builtins.__import__" | "importlib.import_module" | "importlib.__import__" => {
                 let Some(module) = arg_text(self, 0) else {

@@ -216,6 +216,31 @@ fn reflection_chains_resolve() {
 }
 
 #[test]
+fn names_planted_with_build_and_resolvers_resolve() {
+    let planted = scan("build_planted_names.pkl");
+    expect(
+        &planted,
+        DANGEROUS,
+        Severity::Critical,
+        "os.system('echo pwned')",
+    );
+    expect(&planted, MUTATION, Severity::High, "numpy.prod");
+    let resolver = scan("pkgutil_resolve_name.pkl");
+    expect(
+        &resolver,
+        DANGEROUS,
+        Severity::Critical,
+        "pkgutil.resolve_name('os:system')",
+    );
+    expect(
+        &resolver,
+        DANGEROUS,
+        Severity::Critical,
+        "os.system('echo pwned')",
+    );
+}
+
+#[test]
 fn deny_list_families() {
     for (file, evidence) in [
         ("runpy.pkl", "runpy._run_code"),
@@ -230,6 +255,8 @@ fn deny_list_families() {
         ("timeit.pkl", "timeit.timeit"),
         ("shutil_rmtree.pkl", "shutil.rmtree"),
         ("posix_subprocess.pkl", "_posixsubprocess.fork_exec"),
+        ("marshal_loads.pkl", "marshal.loads"),
+        ("mailcap.pkl", "mailcap.findmatch"),
     ] {
         expect(&scan(file), DANGEROUS, Severity::Critical, evidence);
     }
