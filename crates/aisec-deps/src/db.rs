@@ -463,6 +463,9 @@ fn store(record: OsvRecord) -> Vec<(&'static Ecosystem, String, StoredAdvisory)>
         slot.ranges.extend(ranges);
         slot.versions.extend(affected.versions);
     }
+    for (eco, _, adv) in &mut out {
+        adv.versions = ecosystem::canonical_versions(eco.scheme, &adv.versions);
+    }
     out
 }
 

@@ -14,6 +14,11 @@ pub trait VersionScheme: Send + Sync {
     fn name(&self) -> &'static str;
     /// `None` when either side is not a version of this scheme.
     fn compare(&self, a: &str, b: &str) -> Option<Ordering>;
+    /// One spelling per version: two versions are equal exactly when their
+    /// canonical forms are, so listed versions can be stored canonical and
+    /// sorted, and membership is a binary search instead of hundreds of
+    /// parses. `None` when `v` is not a version of this scheme.
+    fn canonical(&self, v: &str) -> Option<String>;
 }
 
 /// PEP 440, via `pep440_rs` (the implementation uv and ruff use), so `1.0`
@@ -30,6 +35,16 @@ impl VersionScheme for Pep440 {
         let b = pep440_rs::Version::from_str(b.trim()).ok()?;
         Some(a.cmp(&b))
     }
+
+    fn canonical(&self, v: &str) -> Option<String> {
+        let v = pep440_rs::Version::from_str(v.trim()).ok()?;
+        // PEP 440 pads releases with zeros when comparing: 1.0 == 1.0.0.
+        let mut release = v.release().to_vec();
+        while release.len() > 1 && release.last() == Some(&0) {
+            release.pop();
+        }
+        Some(v.with_release(release).to_string())
+    }
 }
 
 /// SemVer 2.0, the scheme OSV prescribes for `SEMVER` ranges whatever the
@@ -45,6 +60,25 @@ impl VersionScheme for SemVer {
         let parse = |s: &str| semver::Version::parse(s.trim().trim_start_matches('v')).ok();
         Some(parse(a)?.cmp_precedence(&parse(b)?))
     }
+
+    fn canonical(&self, v: &str) -> Option<String> {
+        let mut v = semver::Version::parse(v.trim().trim_start_matches('v')).ok()?;
+        // Build metadata does not take part in precedence.
+        v.build = semver::BuildMetadata::EMPTY;
+        Some(v.to_string())
+    }
+}
+
+/// Canonical forms of `versions`, sorted and deduplicated (the stored form of
+/// OSV `versions` lists); spellings the scheme cannot parse are kept as is.
+pub fn canonical_versions(scheme: &dyn VersionScheme, versions: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = versions
+        .iter()
+        .map(|v| scheme.canonical(v).unwrap_or_else(|| v.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// One OSV ecosystem.
@@ -124,6 +158,10 @@ mod tests {
         assert_eq!(c("1!0.1", "2.0"), Some(Ordering::Greater));
         assert_eq!(c("1.10", "1.9"), Some(Ordering::Greater));
         assert_eq!(c("not a version", "1.0"), None);
+        assert_eq!(Pep440.canonical("1.0.0").as_deref(), Some("1"));
+        assert_eq!(Pep440.canonical("1.10.0rc1").as_deref(), Some("1.10rc1"));
+        assert_eq!(Pep440.canonical("0.0").as_deref(), Some("0"));
+        assert_eq!(Pep440.canonical("v1.2-post3").as_deref(), Some("1.2.post3"));
     }
 
     #[test]

@@ -43,9 +43,13 @@ pub fn vulnerabilities(
     version: &str,
     advisories: &[StoredAdvisory],
 ) -> Vec<Vulnerability> {
+    let canonical = eco
+        .scheme
+        .canonical(version)
+        .unwrap_or_else(|| version.to_owned());
     let hits: Vec<(&StoredAdvisory, Fix)> = advisories
         .iter()
-        .filter_map(|a| affects(eco, a, version).map(|fix| (a, fix)))
+        .filter_map(|a| affects(eco, a, version, &canonical).map(|fix| (a, fix)))
         .collect();
     // Union of records that share an id or alias. Quadratic, but a package
     // version rarely matches more than a few dozen records.
@@ -143,11 +147,16 @@ enum Fix {
 /// `Some(fix)` when `advisory` affects `version`. The `versions` list and the
 /// ranges are alternatives (OSV: affected if either says so); the fix comes
 /// from the ranges, since a version list names no fix.
-fn affects(eco: &Ecosystem, advisory: &StoredAdvisory, version: &str) -> Option<Fix> {
+fn affects(
+    eco: &Ecosystem,
+    advisory: &StoredAdvisory,
+    version: &str,
+    canonical: &str,
+) -> Option<Fix> {
     let listed = advisory
         .versions
-        .iter()
-        .any(|v| v == version || eco.scheme.compare(v, version) == Some(Ordering::Equal));
+        .binary_search_by(|v| v.as_str().cmp(canonical))
+        .is_ok();
     let mut affected = listed;
     let mut fix: Option<String> = None;
     for range in &advisory.ranges {
@@ -270,7 +279,10 @@ mod tests {
                     events,
                 }]
             },
-            versions: versions.iter().map(|s| s.to_string()).collect(),
+            versions: crate::ecosystem::canonical_versions(
+                PYPI.scheme,
+                &versions.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            ),
         }
     }
     use Event::*;

@@ -129,6 +129,8 @@ pub struct StoredAdvisory {
     pub severity_label: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<StoredRange>,
+    /// Affected versions listed explicitly, in the ecosystem scheme's
+    /// canonical form, sorted (see [`crate::ecosystem::canonical_versions`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
 }
