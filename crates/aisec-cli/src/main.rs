@@ -57,6 +57,30 @@ Configuration is read from aisec.toml in the first path or its nearest parent \
         /// Rule id, e.g. AISEC-ARC-001 (any case).
         id: String,
     },
+    /// Manage the offline vulnerability database used by dependency scanning.
+    #[command(after_help = "The database lives in the user's cache directory \
+(e.g. ~/.cache/aisec/db), or in $AISEC_DB_DIR when set.\n\n\
+Example:\n  aisec db import osv-PyPI-all.zip   import an OSV export (one JSON per advisory)")]
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+        /// Database directory [default: $AISEC_DB_DIR, else the user cache dir].
+        #[arg(long, value_name = "DIR", global = true)]
+        db_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Import an OSV export (`all.zip` with one JSON per advisory), replacing the database.
+    Import {
+        /// The export zip, e.g. the PyPI `all.zip` published by OSV.
+        file: PathBuf,
+    },
+    /// Show where the database is, its source, date and counts.
+    Status,
+    /// Download the current PyPI export and import it (needs network).
+    Update,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -155,12 +179,26 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let registry_scanners = registry::scanners();
-    let rules = registry::rules(&registry_scanners);
     let outcome = match cli.command {
-        Command::Scan(args) => run_scan(args, registry_scanners, &rules),
-        Command::Rules { format } => list_rules(&rules, format).map(|_| EXIT_CLEAN),
-        Command::Explain { id } => explain(&rules, &id).map(|_| EXIT_CLEAN),
+        Command::Scan(args) => {
+            // Opening the database reads its header only: milliseconds.
+            let db = aisec_deps::open(&aisec_deps::default_db_dir());
+            if !args.quiet {
+                eprintln!("{}", aisec_deps::db_status_line(&db));
+            }
+            let scanners = registry::scanners(db.ok());
+            let rules = registry::rules(&scanners);
+            run_scan(args, scanners, &rules)
+        }
+        Command::Rules { format } => {
+            list_rules(&registry::rules(&registry::scanners(None)), format).map(|_| EXIT_CLEAN)
+        }
+        Command::Explain { id } => {
+            explain(&registry::rules(&registry::scanners(None)), &id).map(|_| EXIT_CLEAN)
+        }
+        Command::Db { command, db_dir } => {
+            run_db(command, db_dir.unwrap_or_else(aisec_deps::default_db_dir)).map(|_| EXIT_CLEAN)
+        }
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -290,6 +328,28 @@ fn run_scan(
     } else {
         EXIT_CLEAN
     })
+}
+
+fn run_db(command: DbCommand, dir: PathBuf) -> Result<()> {
+    match command {
+        DbCommand::Import { file } => {
+            let summary = aisec_deps::import(&file, &dir)?;
+            println!("{summary}");
+        }
+        DbCommand::Status => {
+            let status = aisec_deps::status(&dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}\nhint: import one with `aisec db import FILE` or `aisec db update`"
+                )
+            })?;
+            println!("{status}");
+        }
+        DbCommand::Update => {
+            let summary = aisec_deps::update(&dir)?;
+            println!("{summary}");
+        }
+    }
+    Ok(())
 }
 
 fn rayon_pool(threads: usize) -> Result<()> {

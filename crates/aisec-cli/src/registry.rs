@@ -2,10 +2,13 @@
 
 use aisec_core::{RuleRegistry, Scanner};
 
-pub fn scanners() -> Vec<Box<dyn Scanner>> {
+/// Every scanner, in the order they run on a file. `deps_db` is the advisory
+/// database for the dependency scanner (`None`: hygiene rules only).
+pub fn scanners(deps_db: Option<aisec_deps::VulnDb>) -> Vec<Box<dyn Scanner>> {
     vec![
         Box::new(aisec_hygiene::ArchiveScanner),
         Box::new(aisec_hygiene::ExtensionMismatchScanner),
+        Box::new(aisec_deps::scanner(deps_db)),
     ]
 }
 
@@ -13,4 +16,24 @@ pub fn rules(scanners: &[Box<dyn Scanner>]) -> RuleRegistry {
     let tables =
         std::iter::once(aisec_core::generic::RULES).chain(scanners.iter().map(|s| s.rules()));
     RuleRegistry::new(tables).expect("rule ids are unique (checked by a test)")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rule_ids_are_unique_and_well_formed() {
+        let scanners = super::scanners(None);
+        let registry = super::rules(&scanners);
+        for rule in registry.iter() {
+            let parts: Vec<&str> = rule.id.split('-').collect();
+            assert_eq!(parts.len(), 3, "{}", rule.id);
+            assert_eq!(parts[0], "AISEC");
+            assert!(parts[2].len() == 3 && parts[2].bytes().all(|b| b.is_ascii_digit()));
+            assert!(
+                !rule.references.is_empty() || rule.id == "AISEC-GEN-004",
+                "{} has no reference",
+                rule.id
+            );
+        }
+    }
 }

@@ -16,8 +16,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A database directory that never exists, so that a developer's own
+/// imported database cannot change what these tests see.
+const NO_DB: &str = "/nonexistent/aisec-test-db";
+
 fn aisec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aisec"))
+        .env("AISEC_DB_DIR", NO_DB)
         .args(args)
         .current_dir(repo_root())
         .output()
@@ -26,6 +31,7 @@ fn aisec(args: &[&str]) -> Output {
 
 fn aisec_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aisec"))
+        .env("AISEC_DB_DIR", NO_DB)
         .args(args)
         .current_dir(dir)
         .output()
