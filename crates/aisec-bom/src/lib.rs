@@ -1,0 +1,1 @@
+//! CycloneDX 1.6 AI bill of materials for aisec. (work in progress).

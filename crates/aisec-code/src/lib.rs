@@ -1,0 +1,1 @@
+//! ML-aware static analysis of Python code and notebooks for aisec. (work in progress).

@@ -1,0 +1,1 @@
+//! Secret detection for aisec: AI and cloud provider keys, private keys, tokens, with redaction. (work in progress).

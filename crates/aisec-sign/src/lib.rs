@@ -1,0 +1,1 @@
+//! Model signing and verification for aisec, compatible with the OpenSSF model-signing v1.0 format. (work in progress).
