@@ -48,9 +48,15 @@ impl<'m, 'a> Renderer<'m, 'a> {
 
     /// `callee` as written in a call: the resolved dotted name when known.
     pub fn callee(&self, id: NodeId) -> String {
+        let mut out = String::new();
+        self.write_callee(id, 0, &mut out);
+        out
+    }
+
+    fn write_callee(&self, id: NodeId, depth: u32, out: &mut String) {
         match self.m.resolve_name(id, 0) {
-            Some(name) => name,
-            None => self.expr(id),
+            Some(name) => out.push_str(&name),
+            None => self.write(id, depth + 1, out),
         }
     }
 
@@ -155,7 +161,8 @@ impl<'m, 'a> Renderer<'m, 'a> {
                 }
             }
             Node::Call(call) => {
-                let callee = self.callee(call.callee);
+                let mut callee = String::new();
+                self.write_callee(call.callee, depth, &mut callee);
                 match call.kind {
                     CallKind::NewObj | CallKind::NewObjEx => {
                         let _ = write!(out, "{callee}.__new__({callee}");

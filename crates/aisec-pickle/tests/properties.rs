@@ -179,3 +179,19 @@ fn huge_memo_and_stack_are_bounded() {
         "{findings:?}"
     );
 }
+
+/// Inputs the fuzzer once crashed on (see tests/fuzz-regressions/).
+#[test]
+fn fuzz_regressions_scan_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let findings = run_scan(&data);
+        assert!(findings.iter().all(|f| f.rule_id != "AISEC-GEN-005"));
+        let _ = disasm(&data);
+        let _ = decompile(&data);
+        seen += 1;
+    }
+    assert!(seen > 0);
+}
