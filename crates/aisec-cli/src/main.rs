@@ -57,6 +57,11 @@ Configuration is read from aisec.toml in the first path or its nearest parent \
         /// Rule id, e.g. AISEC-ARC-001 (any case).
         id: String,
     },
+    /// Look inside a pickle without loading it: opcodes or pseudo-Python.
+    Pickle {
+        #[command(subcommand)]
+        command: PickleCommand,
+    },
     /// Manage the offline vulnerability database used by dependency scanning.
     #[command(after_help = "The database lives in the user's cache directory \
 (e.g. ~/.cache/aisec/db), or in $AISEC_DB_DIR when set.\n\n\
@@ -67,6 +72,20 @@ Example:\n  aisec db import osv-PyPI-all.zip   import an OSV export (one JSON pe
         /// Database directory [default: $AISEC_DB_DIR, else the user cache dir].
         #[arg(long, value_name = "DIR", global = true)]
         db_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PickleCommand {
+    /// Every opcode with its byte offset and argument (like `pickletools.dis`).
+    Disasm {
+        /// A pickle file (the stream is never executed).
+        file: PathBuf,
+    },
+    /// Pseudo-Python of what loading the pickle would do: imports and calls.
+    Decompile {
+        /// A pickle file (the stream is never executed).
+        file: PathBuf,
     },
 }
 
@@ -196,6 +215,7 @@ fn main() -> ExitCode {
         Command::Explain { id } => {
             explain(&registry::rules(&registry::scanners(None)), &id).map(|_| EXIT_CLEAN)
         }
+        Command::Pickle { command } => run_pickle(command).map(|_| EXIT_CLEAN),
         Command::Db { command, db_dir } => {
             run_db(command, db_dir.unwrap_or_else(aisec_deps::default_db_dir)).map(|_| EXIT_CLEAN)
         }
@@ -328,6 +348,29 @@ fn run_scan(
     } else {
         EXIT_CLEAN
     })
+}
+
+fn run_pickle(command: PickleCommand) -> Result<()> {
+    let (file, render): (PathBuf, fn(&[u8]) -> String) = match command {
+        PickleCommand::Disasm { file } => (file, aisec_pickle::disasm),
+        PickleCommand::Decompile { file } => (file, aisec_pickle::decompile),
+    };
+    let handle =
+        std::fs::File::open(&file).with_context(|| format!("{}: cannot open", file.display()))?;
+    let is_empty = handle.metadata().map(|m| m.len() == 0).unwrap_or(true);
+    // SAFETY: read-only map, used only while rendering; see aisec-engine.
+    let map;
+    let bytes: &[u8] = if is_empty {
+        &[]
+    } else {
+        map = unsafe { memmap2::Mmap::map(&handle) }
+            .with_context(|| format!("{}: cannot map", file.display()))?;
+        &map
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(render(bytes).as_bytes())?;
+    Ok(())
 }
 
 fn run_db(command: DbCommand, dir: PathBuf) -> Result<()> {

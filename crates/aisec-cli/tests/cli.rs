@@ -519,3 +519,58 @@ fn docs_rules_md_is_current() {
         "docs/rules.md is stale: run `cargo run -q -- rules --format markdown > docs/rules.md`"
     );
 }
+
+#[test]
+fn pickles_are_found_in_renamed_files_and_inside_archives() {
+    let out = aisec(&["scan", "examples/", "-f", "json"]);
+    let report = json_report(&out);
+    let critical: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "AISEC-PKL-001" && f["severity"] == "critical")
+        .map(|f| {
+            let l = &f["location"];
+            match l["member"].as_str() {
+                Some(m) => format!("{}!{m}", l["path"].as_str().unwrap()),
+                None => l["path"].as_str().unwrap().to_owned(),
+            }
+        })
+        .collect();
+    assert!(
+        critical.contains(&"examples/demo-model/adapter.safetensors".to_owned()),
+        "{critical:?}"
+    );
+    assert!(
+        critical.contains(&"examples/demo-model/checkpoint.zip!checkpoint/data.pkl".to_owned()),
+        "{critical:?}"
+    );
+    assert_eq!(
+        aisec(&["scan", "examples/", "--fail-on", "critical"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn pickle_subcommands_show_the_call_without_running_it() {
+    let out = aisec(&[
+        "pickle",
+        "decompile",
+        "examples/demo-model/adapter.safetensors",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("os.system('echo pwned')"), "{text}");
+    let out = aisec(&[
+        "pickle",
+        "disasm",
+        "examples/demo-model/adapter.safetensors",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("STACK_GLOBAL"), "{text}");
+    let out = aisec(&["pickle", "disasm", "no/such.pkl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.pkl"));
+}
