@@ -75,6 +75,27 @@ static DENY: &[(&str, Severity, Category)] = &[
     ("asyncio.unix_events", Critical, ProcessSpawn),
     ("asyncio.windows_events", Critical, ProcessSpawn),
     ("asyncio", High, ProcessSpawn),
+    // Tampering with the safety checks of the loader or of scanners.
+    ("fickling", Critical, InterpreterState),
+    ("picklescan", Critical, InterpreterState),
+    ("modelscan", Critical, InterpreterState),
+    ("modelaudit", Critical, InterpreterState),
+    (
+        "torch.serialization.add_safe_globals",
+        Critical,
+        InterpreterState,
+    ),
+    (
+        "torch.serialization.safe_globals",
+        Critical,
+        InterpreterState,
+    ),
+    (
+        "torch.serialization._get_safe_globals",
+        Critical,
+        InterpreterState,
+    ),
+    ("torch._weights_only_unpickler", Critical, InterpreterState),
     ("mailcap", Critical, ProcessSpawn),
     ("platform._*", Critical, ProcessSpawn),
     ("platform.architecture", Critical, ProcessSpawn),
@@ -417,7 +438,6 @@ static ALLOW_EXACT: &[&str] = &[
     "re._compile",
     "argparse.Namespace",
     "types.SimpleNamespace",
-    "functools.partial",
     "enum.Enum",
     // NumPy.
     "numpy.ndarray",

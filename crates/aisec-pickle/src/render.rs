@@ -176,6 +176,12 @@ impl<'m, 'a> Renderer<'m, 'a> {
                             self.write(call.args, depth + 1, out);
                         }
                     }
+                    CallKind::SetState => {
+                        let _ = write!(out, "<planted __setstate__ {callee}>(");
+                        if let Some(items) = self.m.tuple_items(call.args) {
+                            self.write_items(items, depth, out);
+                        }
+                    }
                     _ => {
                         out.push_str(&callee);
                         out.push('(');

@@ -10,7 +10,9 @@ use aisec_core::{
 use crate::policy::{self, Verdict};
 use crate::render::Renderer;
 use crate::rules::*;
-use crate::vm::{self, Call, Event, ImportOrigin, Machine, MutationKind, Node, NodeId, VmError};
+use crate::vm::{
+    self, Call, CallKind, Event, ImportOrigin, Machine, MutationKind, Node, NodeId, VmError,
+};
 
 /// Pickle streams read from one file. Torch's legacy format has five; a
 /// file with more than this many complete streams is reported, not walked.
@@ -403,7 +405,10 @@ fn analyze(
                 .bytes(call.offset as u64, call.offset as u64 + 1),
             );
         }
-        if m.result.is_some()
+        // BUILD discards what a planted `__setstate__` returns, by design.
+        let result_is_kept = call.kind != CallKind::SetState;
+        if result_is_kept
+            && m.result.is_some()
             && !reachable.contains(id)
             && discarded_reported < MAX_SITES_PER_CALLABLE
         {

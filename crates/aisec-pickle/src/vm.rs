@@ -54,6 +54,8 @@ pub enum CallKind {
     Inst,
     /// OBJ: `cls(*args)`.
     Obj,
+    /// BUILD calling an instance's `__setstate__` that the pickle planted.
+    SetState,
 }
 
 #[derive(Debug, Clone)]
@@ -223,6 +225,7 @@ pub struct Machine<'a> {
     resume_at: Option<usize>,
     nesting: u32,
     attr_overrides: HashMap<String, NodeId>,
+    setstate_overrides: HashMap<NodeId, NodeId>,
     stack: Vec<NodeId>,
     metastack: Vec<Vec<NodeId>>,
     stacked_items: usize,
@@ -250,6 +253,7 @@ impl<'a> Machine<'a> {
             resume_at: None,
             nesting,
             attr_overrides: HashMap::new(),
+            setstate_overrides: HashMap::new(),
             data,
             start,
             end: start,
@@ -416,6 +420,22 @@ impl<'a> Machine<'a> {
             last.overridden_by = overridden_by;
         }
         Ok(id)
+    }
+
+    /// `BUILD` with `{'__setstate__': f}` (dict or slot state) sets an
+    /// instance attribute that the next BUILD on the instance calls.
+    fn record_setstate_override(&mut self, target: NodeId, state: NodeId) {
+        let mut dicts = vec![state];
+        if let Node::Tuple(items) = self.node(state) {
+            dicts = items.clone();
+        }
+        for dict in dicts {
+            if let Some(f) = self.dict_get(dict, "__setstate__") {
+                if self.setstate_overrides.len() < MAX_MEMO_ENTRIES {
+                    self.setstate_overrides.insert(target, f);
+                }
+            }
+        }
     }
 
     /// BUILD on an imported object sets attributes on the live module, class
@@ -684,9 +704,17 @@ impl<'a> Machine<'a> {
             (BUILD, _) => {
                 let state = self.pop(at)?;
                 let target = self.top(at)?;
+                if let Some(&setstate) = self.setstate_overrides.get(&target) {
+                    // An earlier BUILD stored `__setstate__` on this very
+                    // instance: the loader now calls it with the state.
+                    let args = self.alloc(Node::Tuple(vec![state]))?;
+                    self.call(at, setstate, args, None, CallKind::SetState)?;
+                }
                 self.mutate(at, MutationKind::Build, target, vec![state]);
                 if matches!(self.node(target), Node::Global(_)) {
                     self.record_attr_overrides(target, state);
+                } else {
+                    self.record_setstate_override(target, state);
                 }
                 if self.is_joblib_array_wrapper(target) {
                     self.skip_joblib_array(op.end, state)?;
@@ -931,8 +959,20 @@ impl<'a> Machine<'a> {
             Node::Call(Call {
                 folded: Some(f), ..
             }) => self.resolve_import(*f, depth + 1),
+            // Calling `functools.partial(f, ...)` calls `f`.
+            Node::Call(c) if self.is_partial(c.callee) => {
+                let f = *self.tuple_items(c.args)?.first()?;
+                self.resolve_import(f, depth + 1)
+            }
             _ => None,
         }
+    }
+
+    fn is_partial(&self, callee: NodeId) -> bool {
+        matches!(
+            self.resolve_name(callee, 0).as_deref(),
+            Some("functools.partial" | "functools.partialmethod")
+        )
     }
 
     /// Dotted name of a callable or module value, where it has one.

@@ -241,6 +241,47 @@ fn names_planted_with_build_and_resolvers_resolve() {
 }
 
 #[test]
+fn planted_setstate_partial_and_cleanup() {
+    let planted = scan("build_planted_setstate.pkl");
+    expect(
+        &planted,
+        DANGEROUS,
+        Severity::Critical,
+        "os.system>('echo pwned')",
+    );
+    assert!(
+        !planted.iter().any(|f| f.rule_id == DISCARDED),
+        "{}",
+        describe(&planted)
+    );
+    expect(
+        &scan("partial_call.pkl"),
+        DANGEROUS,
+        Severity::Critical,
+        "functools.partial(os.system, 'echo pwned')()",
+    );
+    let cleanup = scan("pop_cleanup.pkl");
+    expect(
+        &cleanup,
+        DANGEROUS,
+        Severity::Critical,
+        "os.system('echo pwned')",
+    );
+    expect(
+        &cleanup,
+        DISCARDED,
+        Severity::Medium,
+        "os.system('echo pwned')",
+    );
+    expect(
+        &scan("scanner_tamper.pkl"),
+        DANGEROUS,
+        Severity::Critical,
+        "picklescan.scanner.scan_file_path",
+    );
+}
+
+#[test]
 fn deny_list_families() {
     for (file, evidence) in [
         ("runpy.pkl", "runpy._run_code"),
