@@ -128,20 +128,31 @@ fn main() {
     drop(data);
 
     let corpus = fixtures();
-    let total: usize = corpus.iter().map(|(_, b)| b.len()).sum();
     let rounds = 200;
-    let t = Instant::now();
-    for _ in 0..rounds {
-        for (path, bytes) in &corpus {
-            black_box(ctx_scan(black_box(bytes), &path.to_string_lossy()));
+    for (label, filter) in [
+        ("fixture corpus", ""),
+        ("  benign only", "/benign/"),
+        ("  malicious only", "/malicious/"),
+    ] {
+        let files: Vec<_> = corpus
+            .iter()
+            .filter(|(p, _)| p.to_string_lossy().contains(filter))
+            .map(|(p, b)| (p.to_string_lossy().into_owned(), b))
+            .collect();
+        let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+        let t = Instant::now();
+        for _ in 0..rounds {
+            for (path, bytes) in &files {
+                black_box(ctx_scan(black_box(bytes), path));
+            }
         }
+        let per_pass = t.elapsed() / rounds as u32;
+        println!(
+            "{label}: {} files, {} bytes, {:.1} us per pass ({:.2} us per file), {rounds} passes",
+            files.len(),
+            total,
+            per_pass.as_secs_f64() * 1e6,
+            per_pass.as_secs_f64() * 1e6 / files.len().max(1) as f64
+        );
     }
-    let per_pass = t.elapsed() / rounds as u32;
-    println!(
-        "fixture corpus: {} files, {} bytes, {:.1} us per pass ({:.1} us per file), {rounds} passes",
-        corpus.len(),
-        total,
-        per_pass.as_secs_f64() * 1e6,
-        per_pass.as_secs_f64() * 1e6 / corpus.len().max(1) as f64
-    );
 }

@@ -15,14 +15,22 @@ fn main() {
         scanners: &scanners,
     };
     for path in std::env::args().skip(1) {
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        // Mapped, not read: the scanner skips payloads, so most pages of a
+        // large model are never touched (as in the CLI's walker).
+        let map = std::fs::File::open(&path).and_then(|f| {
+            // SAFETY: the file is only read; a concurrent writer could change
+            // the bytes under us, which the parser treats as any other input.
+            unsafe { memmap2::Mmap::map(&f) }
+        });
+        let map = match map {
+            Ok(m) => m,
             Err(e) => {
                 eprintln!("{path}: {e}");
                 continue;
             }
         };
-        let file = FileInput::on_disk(&path, Path::new(&path), &bytes);
+        let bytes: &[u8] = &map;
+        let file = FileInput::on_disk(&path, Path::new(&path), bytes);
         let findings = ctx.run(&file);
         println!("{path}: {} finding(s)", findings.len());
         for f in findings {

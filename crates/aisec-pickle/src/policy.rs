@@ -6,6 +6,9 @@
 //! suffix, because the loader resolves dotted names attribute by attribute:
 //! `numpy.testing._private.utils.os.system` *is* `os.system`.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
 use aisec_core::Severity;
 
 /// Why a name is denied, shown in findings.
@@ -647,27 +650,26 @@ pub fn canonical_name(module: &str, name: &str) -> String {
     out
 }
 
-fn pattern_matches(pattern: &str, name: &str) -> bool {
-    if let Some(prefix) = pattern.strip_suffix('*') {
-        return name.len() > prefix.len() && name.starts_with(prefix);
-    }
-    name == pattern
-        || (name.len() > pattern.len()
-            && name.starts_with(pattern)
-            && name.as_bytes()[pattern.len()] == b'.')
-}
-
 /// The deny entry matching `name` or any of its dotted suffixes, worst first.
 fn deny_match(name: &str) -> Option<(Severity, Category, &'static str)> {
     let mut best: Option<(Severity, Category, &'static str)> = None;
+    let tables = deny_tables();
     let mut consider = |candidate: &str| {
-        for &(pattern, severity, category) in DENY {
-            if pattern_matches(pattern, candidate)
-                && best.is_none_or(|(s, _, p)| {
-                    severity > s || (severity == s && pattern.len() > p.len())
-                })
+        let mut keep = |found: (Severity, Category, &'static str)| {
+            if best.is_none_or(|(s, _, p)| found.0 > s || (found.0 == s && found.2.len() > p.len()))
             {
-                best = Some((severity, category, pattern));
+                best = Some(found);
+            }
+        };
+        // An exact pattern matches the candidate or any dotted prefix of it.
+        for (end, _) in candidate.match_indices('.').chain([(candidate.len(), "")]) {
+            if let Some(&found) = tables.exact.get(&candidate[..end]) {
+                keep(found);
+            }
+        }
+        for &(prefix, severity, category, pattern) in &tables.prefixes {
+            if candidate.len() > prefix.len() && candidate.starts_with(prefix) {
+                keep((severity, category, pattern));
             }
         }
     };
@@ -677,8 +679,7 @@ fn deny_match(name: &str) -> Option<(Severity, Category, &'static str)> {
     for (i, _) in name.match_indices('.') {
         let suffix = &name[i + 1..];
         consider(suffix);
-        // A suffix naming a builtin by its bare name (`x.__builtins__.eval`
-        // is caught by the dunder rule; `x.builtins.eval` here).
+        // Aliases reached by a walk (`x.posix.system`, `x.__builtin__.eval`).
         if let Some(rest) = suffix.strip_prefix("__builtin__.") {
             consider(&format!("builtins.{rest}"));
         }
@@ -690,6 +691,67 @@ fn deny_match(name: &str) -> Option<(Severity, Category, &'static str)> {
         }
     }
     best
+}
+
+/// FNV-1a: the tables are fixed at build time, so lookups need no
+/// protection against chosen collisions, only speed (names are short).
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
+struct DenyTables {
+    exact: HashMap<&'static str, (Severity, Category, &'static str), FnvBuild>,
+    prefixes: Vec<(&'static str, Severity, Category, &'static str)>,
+}
+
+/// The deny list indexed once: exact entries by name (checked against every
+/// dotted prefix of a candidate), `*` entries as plain prefixes.
+fn deny_tables() -> &'static DenyTables {
+    static TABLES: OnceLock<DenyTables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut exact: HashMap<&'static str, (Severity, Category, &'static str), FnvBuild> =
+            HashMap::default();
+        let mut prefixes = Vec::new();
+        for &(pattern, severity, category) in DENY {
+            match pattern.strip_suffix('*') {
+                Some(prefix) => prefixes.push((prefix, severity, category, pattern)),
+                None => {
+                    let entry = exact
+                        .entry(pattern)
+                        .or_insert((severity, category, pattern));
+                    if severity > entry.0 {
+                        *entry = (severity, category, pattern);
+                    }
+                }
+            }
+        }
+        DenyTables { exact, prefixes }
+    })
+}
+
+fn allow_exact() -> &'static HashSet<&'static str, FnvBuild> {
+    static SET: OnceLock<HashSet<&'static str, FnvBuild>> = OnceLock::new();
+    SET.get_or_init(|| ALLOW_EXACT.iter().copied().collect())
 }
 
 pub fn classify(name: &str) -> Verdict {
@@ -719,7 +781,7 @@ pub fn classify(name: &str) -> Verdict {
 }
 
 fn is_allowed(name: &str) -> bool {
-    if ALLOW_EXACT.contains(&name) {
+    if allow_exact().contains(name) {
         return true;
     }
     let Some((module, last)) = name.rsplit_once('.') else {

@@ -1,7 +1,7 @@
 //! Turns what the machine observed into findings: per stream, then across
 //! concatenated streams and whatever follows them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aisec_core::{
     Confidence, FileInput, FileKind, Finding, ScanContext, Severity, generic, sniff_content,
@@ -632,10 +632,12 @@ fn sweep(
 
 /// Nodes reachable from the stream's result, following containers, call
 /// parts and the items that mutations put into reachable objects.
-fn reachable_nodes(m: &Machine<'_>) -> HashSet<NodeId> {
-    let mut seen = HashSet::new();
-    let Some(root) = m.result else { return seen };
-    let mut mutations: BTreeMap<NodeId, Vec<NodeId>> = BTreeMap::new();
+fn reachable_nodes(m: &Machine<'_>) -> Reachable {
+    let mut seen = vec![false; m.nodes.len()];
+    let Some(root) = m.result else {
+        return Reachable(seen);
+    };
+    let mut mutations: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
     for e in &m.events {
         if let Event::Mutation { target, items, .. } = e {
             mutations
@@ -646,8 +648,9 @@ fn reachable_nodes(m: &Machine<'_>) -> HashSet<NodeId> {
     }
     let mut todo = vec![root];
     while let Some(id) = todo.pop() {
-        if !seen.insert(id) {
-            continue;
+        match seen.get_mut(id as usize) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
         }
         match m.node(id) {
             Node::Tuple(v) | Node::List(v) | Node::Set(v) | Node::FrozenSet(v) => {
@@ -679,7 +682,16 @@ fn reachable_nodes(m: &Machine<'_>) -> HashSet<NodeId> {
             todo.extend_from_slice(items);
         }
     }
-    seen
+    Reachable(seen)
+}
+
+/// Which nodes of a stream are part of its result.
+struct Reachable(Vec<bool>);
+
+impl Reachable {
+    fn contains(&self, id: &NodeId) -> bool {
+        self.0.get(*id as usize).copied().unwrap_or(false)
+    }
 }
 
 #[cfg(test)]

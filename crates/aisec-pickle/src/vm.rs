@@ -229,7 +229,7 @@ pub struct Machine<'a> {
     stack: Vec<NodeId>,
     metastack: Vec<Vec<NodeId>>,
     stacked_items: usize,
-    memo: HashMap<u64, NodeId>,
+    memo: Memo,
 }
 
 type Step<T> = Result<T, Stop>;
@@ -277,7 +277,7 @@ impl<'a> Machine<'a> {
             stack: Vec::new(),
             metastack: Vec::new(),
             stacked_items: 0,
-            memo: HashMap::new(),
+            memo: Memo::default(),
         };
         let mut parser = Parser::new(data, start);
         while let Some(item) = parser.next() {
@@ -316,7 +316,7 @@ impl<'a> Machine<'a> {
         }
         m.stack = Vec::new();
         m.metastack = Vec::new();
-        m.memo = HashMap::new();
+        m.memo = Memo::default();
         m
     }
 
@@ -468,7 +468,7 @@ impl<'a> Machine<'a> {
     fn memo_get(&self, offset: usize, key: i128) -> Step<NodeId> {
         u64::try_from(key)
             .ok()
-            .and_then(|k| self.memo.get(&k).copied())
+            .and_then(|k| self.memo.get(k))
             .ok_or_else(|| Self::semantic(offset, format!("memo value {key} not found")))
     }
 
@@ -477,10 +477,10 @@ impl<'a> Machine<'a> {
         let Ok(key) = u64::try_from(key) else {
             return Err(Self::semantic(offset, "negative PUT argument"));
         };
-        if self.memo.len() >= MAX_MEMO_ENTRIES && !self.memo.contains_key(&key) {
+        if self.memo.len() >= MAX_MEMO_ENTRIES && self.memo.get(key).is_none() {
             return Err(Stop::Limit("memo entries"));
         }
-        if self.memo.insert(key, value).is_some() {
+        if self.memo.insert(key, value) {
             self.memo_overwrites += 1;
         }
         Ok(())
@@ -1392,6 +1392,57 @@ impl<'a> Machine<'a> {
             },
             _ => Ok(None),
         }
+    }
+}
+
+/// Memo slots below this index live in a vector (picklers number them
+/// 0, 1, 2...); others, which only hand-made pickles use, in a map.
+const DENSE_MEMO_SLOTS: u64 = 1 << 22;
+
+/// The loader's memo: slot number to value. `len` counts filled slots,
+/// which is what MEMOIZE uses as the next slot (in the C and Python loaders).
+#[derive(Debug, Default)]
+struct Memo {
+    dense: Vec<NodeId>,
+    sparse: HashMap<u64, NodeId>,
+    len: usize,
+}
+
+const EMPTY_SLOT: NodeId = NodeId::MAX;
+
+impl Memo {
+    fn get(&self, key: u64) -> Option<NodeId> {
+        if key < DENSE_MEMO_SLOTS {
+            self.dense
+                .get(key as usize)
+                .copied()
+                .filter(|&v| v != EMPTY_SLOT)
+        } else {
+            self.sparse.get(&key).copied()
+        }
+    }
+
+    /// Stores `value`; true when the slot was already filled.
+    fn insert(&mut self, key: u64, value: NodeId) -> bool {
+        let old = if key < DENSE_MEMO_SLOTS {
+            let i = key as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, EMPTY_SLOT);
+            }
+            std::mem::replace(&mut self.dense[i], value)
+        } else {
+            self.sparse.insert(key, value).unwrap_or(EMPTY_SLOT)
+        };
+        if old == EMPTY_SLOT {
+            self.len += 1;
+            false
+        } else {
+            true
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
