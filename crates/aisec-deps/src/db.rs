@@ -509,7 +509,9 @@ pub fn status(db_dir: &Path) -> Result<DbStatus> {
 }
 
 impl VulnDb {
-    fn from_bytes(path: PathBuf, mut bytes: Vec<u8>) -> Result<VulnDb> {
+    /// A database from its bytes (`path` only names it in errors): for
+    /// databases that do not live in a file, and for fuzzing the reader.
+    pub fn from_bytes(path: PathBuf, mut bytes: Vec<u8>) -> Result<VulnDb> {
         let corrupt = |message: String| DbError::Corrupt {
             path: path.clone(),
             message,

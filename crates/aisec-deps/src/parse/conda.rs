@@ -90,8 +90,8 @@ pub fn parse(text: &str, path: Option<&Path>) -> Result<Manifest, ParseError> {
 
 /// `numpy`, `numpy=1.24`, `numpy=1.24.3=py311h_0`, `numpy==1.24.3`,
 /// `numpy>=1.24`, `conda-forge::numpy=1.24`, `numpy 1.24.3 py311h_0`.
-/// conda's `=1.24` means `1.24.*`; a full version there is what an exported
-/// environment pins, so `=X` without a wildcard counts as exact.
+/// conda's `=1.24` means `1.24.*`, a range; `=1.24.3` (what an exported
+/// environment pins) and `=1.24=build` count as exact.
 fn conda_dependency(spec: &str) -> Option<Dependency> {
     let s = spec.rsplit("::").next().unwrap_or(spec).trim();
     let s = s.split('[').next().unwrap_or(s).trim();
@@ -117,9 +117,14 @@ fn conda_dependency(spec: &str) -> Option<Dependency> {
         Pin::Any
     } else if let Some(v) = constraint.strip_prefix("==") {
         Pin::Exact(v.split('=').next().unwrap_or(v).to_owned())
-    } else if let Some(v) = constraint.strip_prefix('=') {
-        let v = v.split('=').next().unwrap_or(v);
-        if v.contains('*') || v.is_empty() {
+    } else if let Some(rest) = constraint.strip_prefix('=') {
+        let mut parts = rest.split('=');
+        let v = parts.next().unwrap_or(rest);
+        let has_build = parts.next().is_some_and(|b| !b.is_empty() && b != "*");
+        // `=1.21` is conda's fuzzy `1.21.*`: any patch release may be
+        // installed, so only a full `X.Y.Z` or a build string pins.
+        let full = v.split('.').count() >= 3;
+        if v.contains('*') || v.is_empty() || !(full || has_build) {
             Pin::Range(constraint.clone())
         } else {
             Pin::Exact(v.to_owned())
@@ -146,6 +151,7 @@ dependencies:
   - pytorch=1.13.0=py3.8_cuda
   - conda-forge::numpy>=1.20
   - scikit-learn==1.0.2
+  - pandas=1.5
   - pip<=23.0
   - pip:
     - mlflow==1.30.0
@@ -181,16 +187,22 @@ name: mlflow-env
                     Confidence::Medium
                 ),
                 (
+                    "pandas",
+                    Pin::Range("=1.5".into()),
+                    Some(8),
+                    Confidence::Medium
+                ),
+                (
                     "mlflow",
                     Pin::Exact("1.30.0".into()),
-                    Some(10),
+                    Some(11),
                     Confidence::High
                 ),
-                ("cloudpickle", Pin::Any, Some(12), Confidence::High),
+                ("cloudpickle", Pin::Any, Some(13), Confidence::High),
             ]
         );
         assert_eq!(m.indexes[0].url, "http://internal/simple");
-        assert_eq!(m.indexes[0].line, Some(11));
+        assert_eq!(m.indexes[0].line, Some(12));
     }
 
     #[test]

@@ -216,6 +216,32 @@ pub(crate) fn line_containing(text: &str, needle: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// Parses a PEP 508 requirement, with a one-line error.
+///
+/// `pep508_rs` 0.9.2 panics (an `expect` in its name parser) when a package
+/// name ends in `.`, `-` or `_` and something other than the end of input
+/// follows (`foo. ==1.0`); found by the `manifests` fuzz target. Such names
+/// are invalid anyway, so they are rejected here before the crate sees them.
+pub(crate) fn pep508(spec: &str) -> Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, String> {
+    let trimmed = spec.trim_start();
+    let name_len = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(trimmed.len());
+    if trimmed[..name_len].ends_with(['.', '-', '_']) {
+        return Err(format!(
+            "invalid requirement `{spec}`: package name `{}` must end with a letter or digit",
+            &trimmed[..name_len]
+        ));
+    }
+    spec.parse::<pep508_rs::Requirement<pep508_rs::VerbatimUrl>>()
+        .map_err(|e| {
+            format!(
+                "invalid requirement `{spec}`: {}",
+                e.to_string().lines().next().unwrap_or("")
+            )
+        })
+}
+
 /// Classifies a PEP 440 specifier set.
 pub(crate) fn pin_of_specifiers(specs: &pep440_rs::VersionSpecifiers) -> Pin {
     use pep440_rs::Operator;
@@ -264,5 +290,15 @@ mod tests {
         assert_eq!(p(""), Pin::Any);
         assert_eq!(line_of_offset("a\nb\nc", 2), 2);
         assert_eq!(line_containing("x\n  \"torch\": {", "\"torch\""), Some(2));
+    }
+
+    #[test]
+    fn names_that_crash_pep508_rs_are_errors() {
+        for spec in ["foo. ==1.0", "descriptio. ", "a- ;x", "b_ [x]"] {
+            let e = pep508(spec).unwrap_err();
+            assert!(e.contains("must end with a letter or digit"), "{e}");
+        }
+        assert!(pep508("foo.bar==1").is_ok());
+        assert!(pep508("foo.").is_err());
     }
 }

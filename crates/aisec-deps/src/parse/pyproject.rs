@@ -132,7 +132,7 @@ fn tables(v: Option<&Value>) -> impl Iterator<Item = (&String, &Value)> {
 
 fn pep508_dependency(text: &str, spec: &str, section: &str, out: &mut Manifest) {
     let line = super::line_containing(text, spec);
-    match pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(spec) {
+    match super::pep508(spec) {
         Ok(req) => {
             let pin = match &req.version_or_url {
                 None => Pin::Any,
@@ -147,10 +147,7 @@ fn pep508_dependency(text: &str, spec: &str, section: &str, out: &mut Manifest) 
         }
         Err(e) => out.problems.push(Problem {
             line,
-            message: format!(
-                "{section}: invalid requirement `{spec}`: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ),
+            message: format!("{section}: {e}"),
         }),
     }
 }

@@ -8,7 +8,6 @@
 //! never from the network.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use super::{Dependency, IndexKind, IndexSource, Manifest, ManifestKind, Pin, Problem};
 use crate::ecosystem::normalize_pypi;
@@ -412,13 +411,7 @@ fn requirement(line: &str) -> Result<Option<Dependency>, String> {
     let mut dep = if editable || looks_like_url_or_path(&req) {
         url_requirement(&req)
     } else {
-        let parsed =
-            pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(&req).map_err(|e| {
-                format!(
-                    "invalid requirement `{req}`: {}",
-                    first_line(&e.to_string())
-                )
-            })?;
+        let parsed = super::pep508(&req)?;
         let pin = match &parsed.version_or_url {
             None => Pin::Any,
             Some(pep508_rs::VersionOrUrl::VersionSpecifier(s)) => super::pin_of_specifiers(s),
@@ -434,10 +427,6 @@ fn requirement(line: &str) -> Result<Option<Dependency>, String> {
     };
     dep.hashes = hashes;
     Ok(Some(dep))
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
 }
 
 fn looks_like_url_or_path(req: &str) -> bool {
@@ -707,6 +696,7 @@ fastapi @ https://example.com/fastapi.tar.gz#sha256=abcd
             "@",
             "-e=",
             "x==1 --hash",
+            "descriptio. \ndescription ",
             "\u{0}",
         ] {
             let _ = parse(t, None);
