@@ -7,6 +7,7 @@ use aisec_core::{
     Confidence, FileInput, FileKind, Finding, ScanContext, Severity, generic, sniff_content,
 };
 
+use crate::opcode::Opcode;
 use crate::policy::{self, Verdict};
 use crate::render::Renderer;
 use crate::rules::*;
@@ -78,8 +79,22 @@ pub fn detect(file: &FileInput<'_>) -> bool {
     match file.kind {
         FileKind::Pickle => looks_like_pickle(file.bytes),
         FileKind::Binary | FileKind::Text if named_like_pickle => looks_like_pickle(file.bytes),
+        FileKind::Binary | FileKind::Text => is_disguised_pickle(file.bytes),
         _ => false,
     }
+}
+
+/// A protocol 0/1 pickle under a name that says otherwise (`notes.txt`):
+/// loaders do not care about names. Held to a stricter test than a file
+/// named like a pickle: a complete stream that imports something. Prose
+/// never gets there (a space is not an opcode).
+fn is_disguised_pickle(bytes: &[u8]) -> bool {
+    let window = &bytes[..bytes.len().min(PLAUSIBILITY_WINDOW)];
+    if window.is_empty() || Opcode::from_byte(window[0]).is_none() {
+        return false;
+    }
+    let m = Machine::run(window, 0);
+    m.result.is_some() && !m.imports.is_empty()
 }
 
 struct StreamReport<'f> {

@@ -282,6 +282,29 @@ fn planted_setstate_partial_and_cleanup() {
 }
 
 #[test]
+fn a_pickle_under_a_text_name_is_scanned_but_prose_is_not() {
+    expect(
+        &scan("disguised_as_text.txt"),
+        DANGEROUS,
+        Severity::Critical,
+        "os.system('echo pwned')",
+    );
+    for text in [
+        &b"cos is a function\n(see notes)\n"[..],
+        b"# Model card\n\nThis model was trained on...\n",
+        b"import os\nos.system('ls')\n",
+        b"N.",
+    ] {
+        let file = FileInput::on_disk("notes.txt", Path::new("notes.txt"), text);
+        assert!(
+            !PickleScanner.detect(&file),
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
+    }
+}
+
+#[test]
 fn deny_list_families() {
     for (file, evidence) in [
         ("runpy.pkl", "runpy._run_code"),
