@@ -241,6 +241,10 @@ static DENY: &[(&str, Severity, Category)] = &[
     ("numpy.tofile", High, FileSystem),
     ("numpy.save", High, FileSystem),
     ("numpy.savez", High, FileSystem),
+    ("numpy.savez_compressed", High, FileSystem),
+    ("numpy.fromregex", High, FileSystem),
+    ("numpy.lookfor", High, DynamicImport),
+    ("numpy.test", Critical, ProcessSpawn),
     ("numpy.savetxt", High, FileSystem),
     ("numpy.loadtxt", High, FileSystem),
     ("numpy.genfromtxt", High, FileSystem),
@@ -446,6 +450,10 @@ static ALLOW_EXACT: &[&str] = &[
     "numpy.ndarray",
     "numpy.dtype",
     "numpy.core.multiarray._reconstruct",
+    // Resolvers: judged through what they resolve to (the VM folds them);
+    // with arguments it cannot fold they are reported as obfuscation.
+    "numpy.core._ufunc_reconstruct",
+    "numpy._core._ufunc_reconstruct",
     "numpy._core.multiarray._reconstruct",
     "numpy.core.multiarray.scalar",
     "numpy._core.multiarray.scalar",
@@ -812,6 +820,22 @@ fn is_exception_name(name: &str) -> bool {
 
 /// Callables whose first argument is itself a serialized payload that they
 /// deserialize: a literal argument is scanned as a file of its own.
+/// Callables that turn strings into imported objects. Their literal
+/// arguments are folded into an import that is judged on its own; a call
+/// the VM could not fold hides its target and is reported as obfuscation.
+pub fn is_resolver(name: &str) -> bool {
+    matches!(
+        name,
+        "numpy.core._ufunc_reconstruct"
+            | "numpy._core._ufunc_reconstruct"
+            | "pkgutil.resolve_name"
+            | "builtins.__import__"
+            | "importlib.import_module"
+            | "builtins.getattr"
+            | "operator.attrgetter"
+    )
+}
+
 pub fn loads_first_argument(name: &str) -> bool {
     matches!(
         name,

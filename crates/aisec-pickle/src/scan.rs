@@ -393,6 +393,32 @@ fn analyze(
         ));
     }
 
+    // Resolvers whose arguments could not be folded hide what they import.
+    for import in &m.imports {
+        if !policy::is_resolver(&import.name) {
+            continue;
+        }
+        for &call_id in import.calls.iter().take(MAX_SITES_PER_CALLABLE) {
+            let Some(call) = call_of(m, call_id) else {
+                continue;
+            };
+            if call.folded.is_none() && call.kind != CallKind::SetState {
+                report.findings.push(
+                    Finding::new(
+                        &OBFUSCATED_IMPORT,
+                        file,
+                        format!(
+                            "`{}` resolves a name built at load time that could not be determined{here}",
+                            import.name
+                        ),
+                    )
+                    .evidence(r.expr(call_id))
+                    .bytes(call.offset as u64, call.offset as u64 + 1),
+                );
+            }
+        }
+    }
+
     // Calls whose callee is not an import at all.
     let mut discarded_reported = 0usize;
     for event in &m.events {

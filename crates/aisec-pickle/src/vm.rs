@@ -1159,6 +1159,20 @@ impl<'a> Machine<'a> {
                 )?;
                 Ok(Some(id))
             }
+            "numpy.core._ufunc_reconstruct" | "numpy._core._ufunc_reconstruct" => {
+                // `__import__(module)` then `getattr(name)`: NumPy 1.x pickles
+                // ufuncs this way, so the target is judged, not the helper.
+                let (Some(module), Some(attr)) = (arg_text(self, 0), arg_text(self, 1)) else {
+                    return Ok(None);
+                };
+                let id = self.add_import(
+                    &op,
+                    canonical_name(&module, &attr),
+                    None,
+                    ImportOrigin::Reflected,
+                )?;
+                Ok(Some(id))
+            }
             "builtins.__import__" | "importlib.import_module" | "importlib.__import__" => {
                 let Some(module) = arg_text(self, 0) else {
                     return Ok(None);

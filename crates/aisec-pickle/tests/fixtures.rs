@@ -225,6 +225,13 @@ fn names_planted_with_build_and_resolvers_resolve() {
         "os.system('echo pwned')",
     );
     expect(&planted, MUTATION, Severity::High, "numpy.prod");
+    let ufunc = scan("ufunc_reconstruct.pkl");
+    expect(
+        &ufunc,
+        DANGEROUS,
+        Severity::Critical,
+        "os.system('echo pwned')",
+    );
     let resolver = scan("pkgutil_resolve_name.pkl");
     expect(
         &resolver,
