@@ -574,3 +574,45 @@ fn pickle_subcommands_show_the_call_without_running_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.pkl"));
 }
+
+#[test]
+fn model_formats_from_the_real_libraries() {
+    // Made by fixtures/gen/formats_fixtures.py with numpy, safetensors, gguf.
+    let out = aisec(&["scan", s(&fixture("formats/benign")), "-f", "json"]);
+    let report = json_report(&out);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
+    assert_eq!(report["stats"]["files_scanned"], 6);
+
+    let out = aisec(&["scan", s(&fixture("formats/malicious")), "-f", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_report(&out);
+    let has = |file: &str, rule: &str, severity: &str| {
+        report["findings"].as_array().unwrap().iter().any(|f| {
+            f["location"]["path"].as_str().unwrap().ends_with(file)
+                && f["rule_id"] == rule
+                && f["severity"] == severity
+        })
+    };
+    assert!(has("evil.gguf", "AISEC-MOD-001", "critical"), "{report}");
+    assert!(
+        has("tokenizer_config.json", "AISEC-MOD-001", "critical"),
+        "{report}"
+    );
+    assert!(has("config.json", "AISEC-MOD-003", "high"), "{report}");
+    assert!(has("objects.npy", "AISEC-MOD-004", "medium"), "{report}");
+    assert!(has("objects.npy", "AISEC-PKL-001", "critical"), "{report}");
+    // npz → zip member → npy → pickle, three containers deep.
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "AISEC-PKL-001"
+                && f["location"]["member"] == "data.npy!<object array pickle>"),
+        "{report}"
+    );
+    assert!(
+        has("smuggled.safetensors", "AISEC-MOD-002", "medium"),
+        "{report}"
+    );
+}
