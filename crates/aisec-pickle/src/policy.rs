@@ -762,7 +762,19 @@ fn allow_exact() -> &'static HashSet<&'static str, FnvBuild> {
     SET.get_or_init(|| ALLOW_EXACT.iter().copied().collect())
 }
 
+/// Dotted names longer than this are not looked up suffix by suffix (that
+/// costs the square of the number of dots); no real import is this long, and
+/// a walk padded to this length is itself suspicious.
+pub const MAX_CLASSIFIED_NAME: usize = 1024;
+
 pub fn classify(name: &str) -> Verdict {
+    if name.len() > MAX_CLASSIFIED_NAME {
+        return Verdict::Deny {
+            severity: Severity::High,
+            category: Category::Reflection,
+            pattern: "overlong dotted name",
+        };
+    }
     if let Some((severity, category, pattern)) = deny_match(name) {
         return Verdict::Deny {
             severity,

@@ -232,6 +232,12 @@ fn analyze(
     // Which imports are called, and which calls reach a known name.
     let mut unknown: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
     let mut unknown_dropped = 0usize;
+    let called_names: HashSet<&str> = m
+        .imports
+        .iter()
+        .filter(|i| !i.calls.is_empty())
+        .map(|i| i.name.as_str())
+        .collect();
     for import in &m.imports {
         if broken_trailing && !is_dotted_identifier(&import.name) {
             continue;
@@ -295,7 +301,7 @@ fn analyze(
                     ""
                 };
                 if import.calls.is_empty() {
-                    if reflected_and_called_elsewhere(m, import) {
+                    if reflected_and_called_elsewhere(&called_names, import) {
                         continue;
                     }
                     report.findings.push(
@@ -557,11 +563,8 @@ fn analyze(
 /// `getattr(os, 'system')` yields a reflected import of `os.system` that is
 /// the callee of a later call; the reflected import itself is only reported
 /// when nothing calls it, and the base import (`os`) is reported anyway.
-fn reflected_and_called_elsewhere(m: &Machine<'_>, import: &vm::Import) -> bool {
-    import.origin == ImportOrigin::Reflected
-        && m.imports
-            .iter()
-            .any(|other| other.name == import.name && !other.calls.is_empty())
+fn reflected_and_called_elsewhere(called: &HashSet<&str>, import: &vm::Import) -> bool {
+    import.origin == ImportOrigin::Reflected && called.contains(import.name.as_str())
 }
 
 fn nested_payload(

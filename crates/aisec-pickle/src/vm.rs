@@ -31,6 +31,11 @@ pub const MAX_IMPORTS: usize = 200_000;
 pub const MAX_FOLD_BYTES: usize = 1 << 20;
 /// Largest nested payload decoded for a recursive scan.
 pub const MAX_NESTED_PAYLOAD: usize = 256 << 20;
+/// Keys of one BUILD state examined (joblib wrappers have six, planted
+/// attributes a few).
+const MAX_STATE_KEYS: usize = 256;
+/// Longest module or attribute name STACK_GLOBAL accepts from the stack.
+pub const MAX_NAME_LEN: usize = 4096;
 /// How deep name resolution follows folded calls (`getattr(getattr(...))`).
 const MAX_RESOLVE_DEPTH: u32 = 32;
 
@@ -226,6 +231,8 @@ pub struct Machine<'a> {
     nesting: u32,
     attr_overrides: HashMap<String, NodeId>,
     setstate_overrides: HashMap<NodeId, NodeId>,
+    /// The last BUILD state of each object (joblib reads dtype sizes there).
+    build_states: HashMap<NodeId, NodeId>,
     stack: Vec<NodeId>,
     metastack: Vec<Vec<NodeId>>,
     stacked_items: usize,
@@ -254,6 +261,7 @@ impl<'a> Machine<'a> {
             nesting,
             attr_overrides: HashMap::new(),
             setstate_overrides: HashMap::new(),
+            build_states: HashMap::new(),
             data,
             start,
             end: start,
@@ -427,7 +435,7 @@ impl<'a> Machine<'a> {
     fn record_setstate_override(&mut self, target: NodeId, state: NodeId) {
         let mut dicts = vec![state];
         if let Node::Tuple(items) = self.node(state) {
-            dicts = items.clone();
+            dicts = items.iter().take(2).copied().collect();
         }
         for dict in dicts {
             if let Some(f) = self.dict_get(dict, "__setstate__") {
@@ -447,12 +455,13 @@ impl<'a> Machine<'a> {
         };
         let mut dicts = vec![state];
         if let Node::Tuple(items) = self.node(state) {
-            dicts = items.clone();
+            dicts = items.iter().take(2).copied().collect();
         }
         for dict in dicts {
-            let Node::Dict(pairs) = self.node(dict).clone() else {
+            let Node::Dict(pairs) = self.node(dict) else {
                 continue;
             };
+            let pairs: Vec<_> = pairs.iter().take(MAX_STATE_KEYS).copied().collect();
             for (k, v) in pairs {
                 if self.attr_overrides.len() >= MAX_MEMO_ENTRIES {
                     return;
@@ -711,6 +720,9 @@ impl<'a> Machine<'a> {
                     self.call(at, setstate, args, None, CallKind::SetState)?;
                 }
                 self.mutate(at, MutationKind::Build, target, vec![state]);
+                if self.build_states.len() < MAX_MEMO_ENTRIES {
+                    self.build_states.insert(target, state);
+                }
                 if matches!(self.node(target), Node::Global(_)) {
                     self.record_attr_overrides(target, state);
                 } else {
@@ -871,6 +883,15 @@ impl<'a> Machine<'a> {
 
     fn stack_global(&mut self, op: &Op<'_>, module: NodeId, name: NodeId) -> Step<NodeId> {
         let literal = |m: &Self, id| matches!(m.node(id), Node::Str(_));
+        let too_long = |m: &Self, id| m.text_len(id, 0).is_some_and(|n| n > MAX_NAME_LEN);
+        if too_long(self, module) || too_long(self, name) {
+            // No module or attribute is named by a megabyte of text; the
+            // loader's import fails, and decoding it on every use would not.
+            return Err(Self::semantic(
+                op.offset,
+                "STACK_GLOBAL name too long to import",
+            ));
+        }
         let module_text = self.as_text(module, 0);
         let name_text = self.as_text(name, 0);
         match (module_text, name_text) {
@@ -1055,12 +1076,36 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// Byte length of a text value, without decoding or copying it.
+    fn text_len(&self, id: NodeId, depth: u32) -> Option<usize> {
+        if depth > MAX_RESOLVE_DEPTH {
+            return None;
+        }
+        match self.node(id) {
+            Node::Str(b) => Some(b.len()),
+            Node::Call(Call {
+                folded: Some(f), ..
+            }) => self.text_len(*f, depth + 1),
+            Node::Global(i) => self.imports[*i as usize]
+                .overridden_by
+                .and_then(|v| self.text_len(v, depth + 1)),
+            _ => None,
+        }
+    }
+
     fn small_text(&self, id: NodeId) -> Option<String> {
-        let t = self.as_text(id, 0)?;
-        (t.len() <= MAX_FOLD_BYTES).then(|| t.into_owned())
+        if self.text_len(id, 0)? > MAX_FOLD_BYTES {
+            return None;
+        }
+        Some(self.as_text(id, 0)?.into_owned())
     }
 
     fn small_bytes(&self, id: NodeId) -> Option<Vec<u8>> {
+        if let Node::Bytes(b) | Node::ByteArray(b) | Node::Str(b) = self.node(id) {
+            if b.len() > MAX_FOLD_BYTES {
+                return None;
+            }
+        }
         let b = match self.node(id) {
             Node::Call(_) => self.literal_bytes(id, 0)?,
             Node::Bytes(b) | Node::ByteArray(b) | Node::Str(b) => b.clone(),
@@ -1081,7 +1126,9 @@ impl<'a> Machine<'a> {
     /// build names and payloads, so the names resolve. The call itself is
     /// still recorded and judged by the policy like any other.
     fn fold(&mut self, call: NodeId, callee: NodeId, args: NodeId) -> Step<Option<NodeId>> {
-        let Some(items) = self.tuple_items(args).map(<[NodeId]>::to_vec) else {
+        // Folded functions take at most three arguments; copying more would
+        // make a REDUCE on a huge memoized tuple cost its length every time.
+        let Some(items) = self.tuple_items(args).map(|a| a[..a.len().min(4)].to_vec()) else {
             return Ok(None);
         };
         let offset = match self.node(call) {
@@ -1484,7 +1531,11 @@ impl<'a> Machine<'a> {
         pairs
             .iter()
             .rev()
-            .find(|(k, _)| self.as_text(*k, 0).as_deref() == Some(key))
+            .take(MAX_STATE_KEYS)
+            .find(|(k, _)| {
+                self.text_len(*k, 0).is_some_and(|n| n == key.len())
+                    && self.as_text(*k, 0).as_deref() == Some(key)
+            })
             .map(|(_, v)| *v)
     }
 
@@ -1574,20 +1625,12 @@ impl<'a> Machine<'a> {
             _ => n,
         };
         // Structured dtypes carry their element size in the BUILD state.
-        let elsize = self.events.iter().rev().find_map(|e| match e {
-            Event::Mutation {
-                kind: MutationKind::Build,
-                target,
-                items,
-                ..
-            } if *target == dtype => {
-                let state = self.tuple_items(*items.first()?)?;
-                match self.node(*state.get(5)?) {
-                    Node::Int(v) if *v > 0 => Some(*v as u64),
-                    _ => None,
-                }
+        let elsize = self.build_states.get(&dtype).and_then(|&state| {
+            let state = self.tuple_items(state)?;
+            match self.node(*state.get(5)?) {
+                Node::Int(v) if *v > 0 => Some(*v as u64),
+                _ => None,
             }
-            _ => None,
         });
         Some((elsize.unwrap_or(size), false))
     }

@@ -195,3 +195,31 @@ fn fuzz_regressions_scan_cleanly() {
     }
     assert!(seen > 0);
 }
+
+/// Re-using one huge memoized value many times must cost per use what a
+/// small one costs (no copying or decoding proportional to its size).
+#[test]
+fn reusing_huge_memo_values_stays_linear() {
+    let mut p = b"\x80\x04(".to_vec();
+    p.extend(std::iter::repeat_n(b'N', 200_000));
+    p.extend_from_slice(b"t\x94cmylib\nf\n\x94");
+    // A 2 MB string, memoized, used as both STACK_GLOBAL operands.
+    p.push(0x8d);
+    p.extend_from_slice(&(2u64 << 20).to_le_bytes());
+    p.extend(std::iter::repeat_n(b'a', 2 << 20));
+    p.push(0x94);
+    p.push(b'0');
+    for _ in 0..50_000 {
+        p.extend_from_slice(b"h\x01h\x00R0");
+    }
+    p.extend_from_slice(b"h\x02h\x02\x93.");
+    let findings = run_scan(&p);
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-PKL-002"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-GEN-002"),
+        "{findings:?}"
+    );
+}
