@@ -181,7 +181,6 @@ static DENY: &[(&str, Severity, Category)] = &[
     ("functools.reduce", High, Reflection),
     ("operator.attrgetter", High, Reflection),
     ("operator.methodcaller", High, Reflection),
-    ("inspect", High, Reflection),
     ("gc", High, Reflection),
     ("atexit", Critical, CodeExecution),
     ("sys", Critical, InterpreterState),
@@ -311,11 +310,19 @@ static DENY: &[(&str, Severity, Category)] = &[
     ("torch.utils.collect_env", Critical, ProcessSpawn),
     ("torch.utils.bottleneck", Critical, CodeExecution),
     ("torch.utils.data.datapipes", High, CodeExecution),
-    ("torch._inductor", Critical, CodeExecution),
-    ("torch._dynamo", Critical, CodeExecution),
+    ("torch._inductor.codecache", Critical, CodeExecution),
+    ("torch._inductor.compile_fx", High, CodeExecution),
+    ("torch._dynamo.guards", Critical, CodeExecution),
+    ("torch._dynamo.utils", High, CodeExecution),
     ("torch._export", High, CodeExecution),
     ("torch.export", High, CodeExecution),
-    ("torch.distributed", High, Network),
+    ("torch.distributed.rpc", Critical, Network),
+    ("torch.distributed.run", Critical, ProcessSpawn),
+    ("torch.distributed.launch", Critical, ProcessSpawn),
+    ("torch.distributed.launcher", Critical, ProcessSpawn),
+    ("torch.distributed.elastic", Critical, ProcessSpawn),
+    ("torch.distributed.rendezvous", High, Network),
+    ("torch.distributed.distributed_c10d", High, Network),
     ("torch.ops", High, NativeCode),
     ("torch.classes", High, NativeCode),
     ("torch.library", High, NativeCode),
@@ -340,8 +347,13 @@ static DENY: &[(&str, Severity, Category)] = &[
     ("_socket", Critical, Network),
     ("ssl", Critical, Network),
     ("socketserver", Critical, Network),
-    ("http", Critical, Network),
-    ("urllib", Critical, Network),
+    ("http.client", Critical, Network),
+    ("http.server", Critical, Network),
+    ("http.cookiejar", High, Network),
+    ("urllib.request", Critical, Network),
+    ("urllib.urlopen", Critical, Network),
+    ("urllib.urlretrieve", Critical, Network),
+    ("urllib.URLopener", Critical, Network),
     ("urllib2", Critical, Network),
     ("urllib3", Critical, Network),
     ("httplib", Critical, Network),
@@ -948,6 +960,20 @@ mod tests {
             Verdict::Unknown
         );
         assert_eq!(verdict("builtins", "map"), Verdict::Unknown);
+        // Data classes of otherwise sensitive packages, seen in real
+        // checkpoints: unknown (reviewed), not denied.
+        for (m, n) in [
+            ("urllib.parse", "ParseResult"),
+            ("http", "HTTPStatus"),
+            ("torch._dynamo.eval_frame", "OptimizedModule"),
+            ("torch.distributed._tensor.api", "DTensor"),
+            ("inspect", "Parameter"),
+        ] {
+            assert_eq!(verdict(m, n), Verdict::Unknown, "{m}.{n}");
+        }
+        assert!(denied("urllib.request", "urlopen"));
+        assert!(denied("torch.distributed.rpc", "rpc_sync"));
+        assert!(denied(&"a.".repeat(600), "b"));
         assert!(denied("sklearn.utils._testing", "assert_run_python_script"));
         assert!(denied("sklearn.datasets", "fetch_openml"));
     }
