@@ -650,6 +650,18 @@ pub fn canonical_name(module: &str, name: &str) -> String {
         "posix" | "nt" | "_posix" => "os",
         "posixpath" | "ntpath" | "macpath" | "genericpath" => "os.path",
         "_io" | "cStringIO" | "StringIO" => "io",
+        // Python 2 names the loader maps for protocols 0-2 (`fix_imports`).
+        "thread" => "_thread",
+        "SocketServer" => "socketserver",
+        "BaseHTTPServer" | "SimpleHTTPServer" | "CGIHTTPServer" => "http.server",
+        "httplib" => "http.client",
+        "urllib2" => "urllib.request",
+        "xmlrpclib" => "xmlrpc.client",
+        "cookielib" => "http.cookiejar",
+        "anydbm" | "whichdb" | "dbhash" | "gdbm" | "dumbdbm" => "dbm",
+        "urlparse" => "urllib.parse",
+        "Queue" => "queue",
+        "repr" => "reprlib",
         "_operator" => "operator",
         "_socket" => "socket",
         "_functools" => "functools",
@@ -906,6 +918,9 @@ mod tests {
         assert!(denied("__builtin__", "eval"));
         assert!(denied("posix", "system"));
         assert!(denied("_pickle", "loads"));
+        assert!(denied("SocketServer", "TCPServer"));
+        assert!(denied("thread", "start_new_thread"));
+        assert!(denied("urllib2", "urlopen"));
     }
 
     #[test]
