@@ -581,7 +581,7 @@ fn model_formats_from_the_real_libraries() {
     let out = aisec(&["scan", s(&fixture("formats/benign")), "-f", "json"]);
     let report = json_report(&out);
     assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
-    assert_eq!(report["stats"]["files_scanned"], 6);
+    assert_eq!(report["stats"]["files_scanned"], 7);
 
     let out = aisec(&["scan", s(&fixture("formats/malicious")), "-f", "json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -615,4 +615,33 @@ fn model_formats_from_the_real_libraries() {
         has("smuggled.safetensors", "AISEC-MOD-002", "medium"),
         "{report}"
     );
+}
+
+#[test]
+fn pickles_in_every_compressed_wrapper_are_found() {
+    // gzip, bzip2, xz, lzma-alone, zlib, lz4, plain and as joblib writes them.
+    let out = aisec(&[
+        "scan",
+        s(&fixture("formats/malicious/wrapped")),
+        "-f",
+        "json",
+    ]);
+    let report = json_report(&out);
+    let mut files: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "AISEC-PKL-001" && f["severity"] == "critical")
+        .map(|f| {
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    files.dedup();
+    assert_eq!(files.len(), 12, "{files:?}\n{report}");
 }

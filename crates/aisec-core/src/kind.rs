@@ -23,6 +23,11 @@ pub enum FileKind {
     Zstd,
     SevenZip,
     Lz4,
+    /// A zlib stream (joblib's default compressor). Its two-byte header is a
+    /// weak signal: readers must stay silent when it does not inflate.
+    Zlib,
+    /// LZMA "alone" format (`.lzma`, joblib's `lzma` compressor).
+    Lzma,
     /// NumPy `.npy` (`\x93NUMPY`).
     Numpy,
     Safetensors,
@@ -48,6 +53,8 @@ impl FileKind {
             FileKind::Zstd => "zstd",
             FileKind::SevenZip => "7z",
             FileKind::Lz4 => "lz4",
+            FileKind::Zlib => "zlib",
+            FileKind::Lzma => "lzma",
             FileKind::Numpy => "numpy",
             FileKind::Safetensors => "safetensors",
             FileKind::Gguf => "gguf",
@@ -71,6 +78,8 @@ impl FileKind {
                 | FileKind::Zstd
                 | FileKind::SevenZip
                 | FileKind::Lz4
+                | FileKind::Zlib
+                | FileKind::Lzma
         )
     }
 }
@@ -116,6 +125,14 @@ pub fn sniff_content(bytes: &[u8]) -> Option<FileKind> {
     if starts(b"\x89HDF\r\n\x1a\n") {
         return Some(FileKind::Hdf5);
     }
+    // zlib: CMF 0x78 (deflate, 32K window) and one of the four FLG bytes that
+    // zlib writes (no preset dictionary), which make the header check hold.
+    if bytes.len() > 2 && bytes[0] == 0x78 && matches!(bytes[1], 0x01 | 0x5e | 0x9c | 0xda) {
+        return Some(FileKind::Zlib);
+    }
+    if looks_like_lzma_alone(bytes) {
+        return Some(FileKind::Lzma);
+    }
     if bytes.len() > 262 && &bytes[257..262] == b"ustar" {
         return Some(FileKind::Tar);
     }
@@ -123,6 +140,22 @@ pub fn sniff_content(bytes: &[u8]) -> Option<FileKind> {
         return Some(FileKind::Safetensors);
     }
     None
+}
+
+/// LZMA alone: the properties byte liblzma writes for presets (0x5D), a
+/// dictionary size of 2^n or 2^n + 2^(n-1), and an uncompressed size that is
+/// either unknown (all 0xFF) or plausible (< 2^48).
+fn looks_like_lzma_alone(bytes: &[u8]) -> bool {
+    if bytes.len() < 13 || bytes[0] != 0x5d {
+        return false;
+    }
+    let dict = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    let dict_ok = dict >= 4096 && {
+        let low = dict & dict.wrapping_neg();
+        dict == low || dict == low * 3
+    };
+    let size = u64::from_le_bytes(bytes[5..13].try_into().unwrap_or([0; 8]));
+    dict_ok && (size == u64::MAX || size < 1 << 48)
 }
 
 /// safetensors: u64 little-endian header length, then a JSON object that fits
@@ -152,6 +185,8 @@ pub fn kind_from_name(name: &str) -> Option<FileKind> {
         "zst" => FileKind::Zstd,
         "7z" => FileKind::SevenZip,
         "lz4" => FileKind::Lz4,
+        "z" | "zlib" => FileKind::Zlib,
+        "lzma" => FileKind::Lzma,
         "npy" => FileKind::Numpy,
         "safetensors" => FileKind::Safetensors,
         "gguf" => FileKind::Gguf,
@@ -223,6 +258,17 @@ mod tests {
         assert_eq!(detect_kind(b"\x00\x01", "blob"), FileKind::Binary);
         assert_eq!(detect_kind(b"", "blob"), FileKind::Empty);
         assert_eq!(kind_from_name("weights.bin"), None);
+    }
+
+    #[test]
+    fn compressed_streams() {
+        assert_eq!(sniff_content(b"\x78\x9c\x01\x02"), Some(FileKind::Zlib));
+        assert_eq!(sniff_content(b"x is text"), None);
+        let mut lzma = vec![0x5d, 0, 0, 0x10, 0];
+        lzma.extend_from_slice(&[0xff; 8]);
+        assert_eq!(sniff_content(&lzma), Some(FileKind::Lzma));
+        lzma[3] = 0x11;
+        assert_eq!(sniff_content(&lzma), None);
     }
 
     #[test]

@@ -45,46 +45,77 @@ impl Scanner for ArchiveScanner {
     }
 
     fn detect(&self, file: &FileInput<'_>) -> bool {
-        matches!(file.kind, FileKind::Zip | FileKind::Tar | FileKind::Gzip)
+        matches!(
+            file.kind,
+            FileKind::Zip
+                | FileKind::Tar
+                | FileKind::Gzip
+                | FileKind::Bzip2
+                | FileKind::Xz
+                | FileKind::Lzma
+                | FileKind::Zlib
+                | FileKind::Lz4
+                | FileKind::Zstd
+                | FileKind::SevenZip
+        )
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
         match file.kind {
             FileKind::Zip => scan_zip(file, ctx),
             FileKind::Tar => scan_tar(file, ctx),
-            FileKind::Gzip => scan_gzip(file, ctx),
-            _ => Vec::new(),
+            FileKind::Zstd | FileKind::SevenZip => vec![
+                Finding::new(
+                    &rules::UNSCANNABLE_MEMBER,
+                    file,
+                    format!(
+                        "{} containers are not opened by aisec; the content was not scanned",
+                        file.kind.as_str()
+                    ),
+                )
+                .severity(Severity::Low),
+            ],
+            kind => scan_compressed(file, ctx, kind),
         }
     }
 }
 
-/// Decompresses `reader` up to the limits. Returns the bytes read and whether
-/// a limit cut it short.
+/// Decompresses `reader` up to the limits. Returns the bytes read, why a
+/// limit cut it short (if one did), and the decoder's error (if any).
 fn bounded_read(
     reader: impl Read,
     compressed_len: u64,
     ctx: &ScanContext<'_>,
 ) -> (Vec<u8>, Option<String>, std::io::Result<()>) {
-    let limits = ctx.limits;
-    let by_ratio = compressed_len
-        .saturating_mul(limits.max_compression_ratio)
-        .max(BOMB_MIN_SIZE);
-    let cap = limits.max_decompressed.min(by_ratio);
+    let cap = decompression_cap(compressed_len, ctx);
     let mut out = Vec::new();
     let result = reader.take(cap + 1).read_to_end(&mut out).map(|_| ());
     if out.len() as u64 > cap {
         out.truncate(cap as usize);
-        let why = if cap == limits.max_decompressed {
-            format!("expands past the {} byte limit", limits.max_decompressed)
-        } else {
-            format!(
-                "expands more than {}x ({} compressed bytes give over {} bytes)",
-                limits.max_compression_ratio, compressed_len, cap
-            )
-        };
-        return (out, Some(why), result);
+        return (out, Some(limit_reason(cap, compressed_len, ctx)), result);
     }
     (out, None, result)
+}
+
+/// The most bytes one stream may expand to: the absolute limit, or the ratio
+/// limit (but never less than [`BOMB_MIN_SIZE`]).
+fn decompression_cap(compressed_len: u64, ctx: &ScanContext<'_>) -> u64 {
+    let limits = ctx.limits;
+    let by_ratio = compressed_len
+        .saturating_mul(limits.max_compression_ratio)
+        .max(BOMB_MIN_SIZE);
+    limits.max_decompressed.min(by_ratio)
+}
+
+fn limit_reason(cap: u64, compressed_len: u64, ctx: &ScanContext<'_>) -> String {
+    if cap == ctx.limits.max_decompressed {
+        format!("expands past the {cap} byte limit")
+    } else {
+        format!(
+            "expands more than {}x ({compressed_len} compressed bytes give over {cap} bytes)",
+            ctx.limits.max_compression_ratio
+        )
+    }
 }
 
 fn malformed(file: &FileInput<'_>, what: &str, detail: impl std::fmt::Display) -> Finding {
@@ -551,27 +582,103 @@ fn scan_tar(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
     findings
 }
 
-fn scan_gzip(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+/// A `Write` that keeps at most `cap` bytes and then fails, for decoders
+/// that push their output (lzma-rs) rather than being read from.
+struct CappedSink {
+    buf: Vec<u8>,
+    cap: usize,
+    hit: bool,
+}
+
+impl std::io::Write for CappedSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let room = self.cap - self.buf.len();
+        if data.len() > room {
+            self.buf.extend_from_slice(&data[..room]);
+            self.hit = true;
+            return Err(std::io::Error::other("decompression limit reached"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Decompresses a gzip, bzip2, xz, lzma, zlib or lz4 stream within the
+/// limits and scans what came out as a member of its own.
+fn scan_compressed(file: &FileInput<'_>, ctx: &ScanContext<'_>, kind: FileKind) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let decoder = flate2::read::MultiGzDecoder::new(file.bytes);
-    let (out, bomb, result) = bounded_read(decoder, file.bytes.len() as u64, ctx);
+    let compressed = file.bytes.len() as u64;
+    let (out, bomb, result) = match kind {
+        FileKind::Gzip => bounded_read(
+            flate2::read::MultiGzDecoder::new(file.bytes),
+            compressed,
+            ctx,
+        ),
+        FileKind::Zlib => bounded_read(flate2::read::ZlibDecoder::new(file.bytes), compressed, ctx),
+        FileKind::Bzip2 => bounded_read(
+            bzip2::read::MultiBzDecoder::new(file.bytes),
+            compressed,
+            ctx,
+        ),
+        FileKind::Lz4 => bounded_read(
+            lz4_flex::frame::FrameDecoder::new(file.bytes),
+            compressed,
+            ctx,
+        ),
+        FileKind::Xz | FileKind::Lzma => {
+            let cap = decompression_cap(compressed, ctx);
+            let mut sink = CappedSink {
+                buf: Vec::new(),
+                cap: cap as usize,
+                hit: false,
+            };
+            let mut input = file.bytes;
+            let result = if kind == FileKind::Xz {
+                lzma_rs::xz_decompress(&mut input, &mut sink)
+            } else {
+                lzma_rs::lzma_decompress(&mut input, &mut sink)
+            };
+            let bomb = sink.hit.then(|| limit_reason(cap, compressed, ctx));
+            let result = match result {
+                Err(_) if sink.hit => Ok(()),
+                Err(e) => Err(std::io::Error::other(format!("{e:?}"))),
+                Ok(()) => Ok(()),
+            };
+            (sink.buf, bomb, result)
+        }
+        _ => return findings,
+    };
+    // zlib's two-byte header is a weak signal: a stream that yields nothing
+    // was never zlib, and is left to the other scanners.
+    if kind == FileKind::Zlib && out.is_empty() && result.is_err() {
+        return findings;
+    }
+    let what = kind.as_str();
     if let Some(why) = bomb {
         findings.push(Finding::new(
             &rules::DECOMPRESSION_BOMB,
             file,
-            format!("gzip stream {why}; scanned the first part only"),
+            format!("{what} stream {why}; scanned the first part only"),
         ));
     }
     if let Err(e) = result {
-        findings.push(malformed(file, "broken gzip stream", e));
+        findings.push(malformed(file, &format!("broken {what} stream"), e));
     }
     let name = file.name();
-    let inner = if let Some(stem) = name.strip_suffix(".tgz") {
-        format!("{stem}.tar")
-    } else if let Some(stem) = name.strip_suffix(".gz") {
-        stem.to_owned()
+    let lower = name.to_ascii_lowercase();
+    let inner = if lower.ends_with(".tgz") || lower.ends_with(".tbz2") || lower.ends_with(".txz") {
+        format!("{}.tar", &name[..name.len() - 4])
+    } else if let Some(dot) = name.rfind('.').filter(|_| {
+        [".gz", ".bz2", ".xz", ".lzma", ".z", ".zlib", ".lz4"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+    }) {
+        name[..dot].to_owned()
     } else {
-        format!("{name}.gunzipped")
+        format!("{name}.{what}-decompressed")
     };
     findings.extend(ctx.scan_member(file, &inner, &out));
     findings
