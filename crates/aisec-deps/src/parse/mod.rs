@@ -220,18 +220,32 @@ pub(crate) fn line_containing(text: &str, needle: &str) -> Option<u32> {
 ///
 /// `pep508_rs` 0.9.2 panics (an `expect` in its name parser) when a package
 /// name ends in `.`, `-` or `_` and something other than the end of input
-/// follows (`foo. ==1.0`); found by the `manifests` fuzz target. Such names
-/// are invalid anyway, so they are rejected here before the crate sees them.
+/// follows (`foo. ==1.0`), and likewise for extras (`foo[bar. ]`); found by
+/// the `manifests` fuzz target. Such names are invalid anyway, so they are
+/// rejected here before the crate sees them.
 pub(crate) fn pep508(spec: &str) -> Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, String> {
     let trimmed = spec.trim_start();
     let name_len = trimmed
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
         .unwrap_or(trimmed.len());
-    if trimmed[..name_len].ends_with(['.', '-', '_']) {
+    let bad_end = |s: &str| s.ends_with(['.', '-', '_']);
+    if bad_end(&trimmed[..name_len]) {
         return Err(format!(
             "invalid requirement `{spec}`: package name `{}` must end with a letter or digit",
             &trimmed[..name_len]
         ));
+    }
+    // Same bug for extras (`pkg[tor. ]`): check each extra the same way.
+    if let Some(extras) = trimmed[name_len..].trim_start().strip_prefix('[') {
+        let extras = extras.split(']').next().unwrap_or(extras);
+        for extra in extras.split(',') {
+            let word = extra.split_whitespace().next().unwrap_or("");
+            if bad_end(word) {
+                return Err(format!(
+                    "invalid requirement `{spec}`: extra `{word}` must end with a letter or digit"
+                ));
+            }
+        }
     }
     spec.parse::<pep508_rs::Requirement<pep508_rs::VerbatimUrl>>()
         .map_err(|e| {
@@ -294,11 +308,19 @@ mod tests {
 
     #[test]
     fn names_that_crash_pep508_rs_are_errors() {
-        for spec in ["foo. ==1.0", "descriptio. ", "a- ;x", "b_ [x]"] {
+        for spec in [
+            "foo. ==1.0",
+            "descriptio. ",
+            "a- ;x",
+            "b_ [x]",
+            "t[tor. ]",
+            "t [a,b- ]==1",
+        ] {
             let e = pep508(spec).unwrap_err();
             assert!(e.contains("must end with a letter or digit"), "{e}");
         }
         assert!(pep508("foo.bar==1").is_ok());
+        assert!(pep508("foo[a.b, c]==1").is_ok());
         assert!(pep508("foo.").is_err());
     }
 }

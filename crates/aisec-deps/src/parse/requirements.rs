@@ -362,9 +362,12 @@ fn split_option(line: &str) -> (&str, Option<&str>) {
     if let Some((opt, v)) = head.split_once('=').filter(|_| head.starts_with("--")) {
         return (opt, Some(v));
     }
-    if !head.starts_with("--") && head.len() > 2 {
-        // `-rfile.txt`
-        return (&head[..2], Some(&head[2..]));
+    // `-rfile.txt`: the option is the dash and one character (which need
+    // not be ASCII in hostile input).
+    if !head.starts_with("--")
+        && let Some((i, _)) = head.char_indices().nth(2)
+    {
+        return (&head[..i], Some(&head[i..]));
     }
     (head, rest.map(|r| r.split_whitespace().next().unwrap_or(r)))
 }
@@ -697,6 +700,7 @@ fastapi @ https://example.com/fastapi.tar.gz#sha256=abcd
             "-e=",
             "x==1 --hash",
             "descriptio. \ndescription ",
+            "-\u{396}nd-xeurl https://x",
             "\u{0}",
         ] {
             let _ = parse(t, None);
