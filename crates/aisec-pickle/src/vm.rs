@@ -1,5 +1,5 @@
 //! The symbolic pickle machine: runs one pickle stream's opcodes against a
-//! model of the loader (stack, metastack, memo) without importing or calling
+//! model of the loader (stack, marks, memo) without importing or calling
 //! anything. Values live in an arena and refer to each other by index, so
 //! hostile nesting or cycles cost no recursion when they are dropped, and
 //! every allocation is counted against a named limit.
@@ -16,7 +16,7 @@ use crate::text;
 /// 100k (tensor payloads are one value each); past this the machine stops and
 /// the rest of the stream is swept for imports only.
 pub const MAX_NODES: usize = 4_000_000;
-/// Items on the stack and metastack together: the pickler batches containers
+/// Items on the stack (all frames together): the pickler batches containers
 /// by 1000, so anything near this is hand-made.
 pub const MAX_STACK_ITEMS: usize = 1_000_000;
 /// Nested MARKs: each is a saved stack frame.
@@ -233,9 +233,10 @@ pub struct Machine<'a> {
     setstate_overrides: HashMap<NodeId, NodeId>,
     /// The last BUILD state of each object (joblib reads dtype sizes there).
     build_states: HashMap<NodeId, NodeId>,
+    /// One flat stack; `marks` holds the stack length at each MARK, and
+    /// nothing below the last mark is visible (the loader's "fence").
     stack: Vec<NodeId>,
-    metastack: Vec<Vec<NodeId>>,
-    stacked_items: usize,
+    marks: Vec<usize>,
     memo: Memo,
 }
 
@@ -283,8 +284,7 @@ impl<'a> Machine<'a> {
             late_proto: None,
             leftover_at_stop: 0,
             stack: Vec::new(),
-            metastack: Vec::new(),
-            stacked_items: 0,
+            marks: Vec::new(),
             memo: Memo::default(),
         };
         let mut parser = Parser::new(data, start);
@@ -323,7 +323,7 @@ impl<'a> Machine<'a> {
             m.end = m.end.min(data.len());
         }
         m.stack = Vec::new();
-        m.metastack = Vec::new();
+        m.marks = Vec::new();
         m.memo = Memo::default();
         m
     }
@@ -352,25 +352,31 @@ impl<'a> Machine<'a> {
     }
 
     fn push(&mut self, id: NodeId) -> Step<()> {
-        if self.stacked_items >= MAX_STACK_ITEMS {
+        if self.stack.len() >= MAX_STACK_ITEMS {
             return Err(Stop::Limit("stack items"));
         }
-        self.stacked_items += 1;
         self.stack.push(id);
         Ok(())
     }
 
+    /// Items above the last mark.
+    fn visible(&self) -> usize {
+        self.stack.len() - self.marks.last().copied().unwrap_or(0)
+    }
+
     fn pop(&mut self, offset: usize) -> Step<NodeId> {
-        match self.stack.pop() {
-            Some(id) => {
-                self.stacked_items -= 1;
-                Ok(id)
-            }
-            None => Err(Self::semantic(offset, "unpickling stack underflow")),
+        if self.visible() == 0 {
+            return Err(Self::semantic(offset, "unpickling stack underflow"));
         }
+        self.stack
+            .pop()
+            .ok_or_else(|| Self::semantic(offset, "unpickling stack underflow"))
     }
 
     fn top(&self, offset: usize) -> Step<NodeId> {
+        if self.visible() == 0 {
+            return Err(Self::semantic(offset, "unpickling stack underflow"));
+        }
         self.stack
             .last()
             .copied()
@@ -378,12 +384,10 @@ impl<'a> Machine<'a> {
     }
 
     fn pop_mark(&mut self, offset: usize) -> Step<Vec<NodeId>> {
-        let Some(saved) = self.metastack.pop() else {
+        let Some(mark) = self.marks.pop() else {
             return Err(Self::semantic(offset, "could not find MARK"));
         };
-        let items = std::mem::replace(&mut self.stack, saved);
-        self.stacked_items -= items.len();
-        Ok(items)
+        Ok(self.stack.split_off(mark.min(self.stack.len())))
     }
 
     fn add_import(
@@ -515,19 +519,20 @@ impl<'a> Machine<'a> {
             (STOP, _) => {
                 let result = self.pop(at)?;
                 self.result = Some(result);
-                self.leftover_at_stop = self.stack.len() + self.metastack.len();
+                self.leftover_at_stop = self.stack.len() + self.marks.len();
                 self.events.push(Event::Stop { offset: at, result });
             }
             (MARK, _) => {
-                if self.metastack.len() >= MAX_MARK_DEPTH {
+                if self.marks.len() >= MAX_MARK_DEPTH {
                     return Err(Stop::Limit("nested marks"));
                 }
-                let saved = std::mem::take(&mut self.stack);
-                self.metastack.push(saved);
+                self.marks.push(self.stack.len());
             }
             (POP, _) => {
-                if self.stack.pop().is_some() {
-                    self.stacked_items -= 1;
+                // Like the C loader: a mark at the top is popped before any
+                // value below it.
+                if self.visible() > 0 {
+                    self.stack.pop();
                 } else {
                     self.pop_mark(at)?;
                 }
@@ -656,11 +661,10 @@ impl<'a> Machine<'a> {
                     TUPLE2 => 2,
                     _ => 3,
                 };
-                if self.stack.len() < n {
+                if self.visible() < n {
                     return Err(Self::semantic(at, "unpickling stack underflow"));
                 }
                 let items = self.stack.split_off(self.stack.len() - n);
-                self.stacked_items -= n;
                 let id = self.alloc(Node::Tuple(items))?;
                 self.push(id)?;
             }
@@ -1752,4 +1756,67 @@ pub fn sweep_imports(data: &[u8], from: usize, max_imports: usize) -> (Vec<Swept
         }
     }
     (out, parser.position())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(p: &[u8]) -> Machine<'_> {
+        Machine::run(p, 0)
+    }
+
+    fn semantic_error(m: &Machine<'_>) -> bool {
+        matches!(m.error, Some(VmError::Semantic { .. }))
+    }
+
+    #[test]
+    fn nothing_below_a_mark_is_visible() {
+        assert!(semantic_error(&run(b"N(R.")));
+        assert!(semantic_error(&run(b"N(\x85.")));
+        assert!(semantic_error(&run(b"N(p0\n.")));
+        // POP with a mark on top removes the mark, as the C loader does.
+        let m = run(b"N(0.");
+        assert!(m.result.is_some() && m.error.is_none());
+        assert_eq!(m.leftover_at_stop, 0);
+    }
+
+    #[test]
+    fn memoize_uses_the_number_of_filled_slots() {
+        // PUT 5 fills one slot, so MEMOIZE writes slot 1, not 6.
+        let m = run(b"\x80\x04\x8c\x01ap5\n\x8c\x01b\x94h\x01.");
+        let result = m.result.unwrap();
+        assert_eq!(m.as_text(result, 0).as_deref(), Some("b"));
+        assert_eq!(m.memo_overwrites, 0);
+    }
+
+    #[test]
+    fn protocol_0_scalars() {
+        let m = run(b"I01\n.");
+        assert!(matches!(m.node(m.result.unwrap()), Node::Bool(true)));
+        let m = run(b"I0x10\n.");
+        assert!(matches!(m.node(m.result.unwrap()), Node::Int(16)));
+        let m = run(b"L123456789012345678901234567890L\n.");
+        assert!(matches!(m.node(m.result.unwrap()), Node::BigInt(_)));
+        assert!(semantic_error(&run(b"Sunquoted\n.")));
+        assert!(semantic_error(&run(b"\x80\x09N.")));
+    }
+
+    #[test]
+    fn concatenated_names_fold() {
+        let p =
+            b"\x80\x04\x8c\x08operator\x8c\x03add\x93\x8c\x01o\x8c\x01s\x86R\x8c\x06system\x93.";
+        let m = run(p);
+        let last = m.imports.last().unwrap();
+        assert_eq!(last.name, "os.system");
+        assert_eq!(last.origin, ImportOrigin::Computed);
+    }
+
+    #[test]
+    fn sweep_finds_literal_imports_after_a_stop() {
+        let p = b"\x80\x04\x8c\x02os\x94\x8c\x06system\x94h\x00h\x01\x93cposix\nsystem\n.";
+        let (found, _) = sweep_imports(p, 0, 10);
+        let names: Vec<_> = found.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["os.system", "os.system"]);
+    }
 }
