@@ -54,8 +54,9 @@ macro_rules! opcodes {
                 match self { $( Opcode::$variant => stringify!($variant), )* }
             }
 
+            /// A table lookup: this runs once per opcode of every scan.
             pub fn arg_shape(self) -> ArgShape {
-                match self { $( Opcode::$variant => ArgShape::$shape, )* }
+                ARG_SHAPE_BY_BYTE[self as u8 as usize]
             }
 
             /// The protocol that introduced the opcode. The C loader accepts
@@ -64,6 +65,12 @@ macro_rules! opcodes {
                 match self { $( Opcode::$variant => $proto, )* }
             }
         }
+
+        static ARG_SHAPE_BY_BYTE: [ArgShape; 256] = {
+            let mut table = [ArgShape::None; 256];
+            $( table[$code as usize] = ArgShape::$shape; )*
+            table
+        };
 
         static OPCODE_BY_BYTE: [Option<Opcode>; 256] = {
             let mut table = [None; 256];
