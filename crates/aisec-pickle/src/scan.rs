@@ -102,7 +102,7 @@ struct StreamReport<'f> {
     stream: usize,
     findings: Vec<Finding>,
     /// Nodes already scanned as a loader's payload, not to be scanned twice.
-    loaded_payloads: HashSet<NodeId>,
+    loaded_payloads: HashSet<usize>,
 }
 
 impl StreamReport<'_> {
@@ -342,10 +342,8 @@ fn analyze(
                             file,
                             ctx,
                             &mut report.findings,
+                            &mut report.loaded_payloads,
                         ));
-                        if let Some(&first) = m.tuple_items(call.args).and_then(|a| a.first()) {
-                            report.loaded_payloads.insert(m.deref_folded(first));
-                        }
                     }
                     report.findings.push(
                         Finding::new(&DANGEROUS_CALLABLE, file, message)
@@ -573,11 +571,15 @@ fn nested_payload(
     file: &FileInput<'_>,
     ctx: &ScanContext<'_>,
     findings: &mut Vec<Finding>,
+    scanned: &mut HashSet<usize>,
 ) -> String {
     let first = m.tuple_items(call.args).and_then(|a| a.first().copied());
     let payload = first.and_then(|a| m.literal_bytes(a, 0));
     match payload {
         Some(bytes) if !bytes.is_empty() => {
+            if let Some(offset) = offset_in(m.data(), &bytes) {
+                scanned.insert(offset);
+            }
             let member = format!("nested@{}", call.offset);
             let nested = ctx.scan_member(file, &member, &bytes);
             let count = nested.len();
@@ -593,21 +595,24 @@ fn nested_payload(
 
 /// Literal byte strings that are themselves pickles (a payload stored as
 /// data, to be loaded by code elsewhere) are scanned as members.
+/// Where `part` starts inside `whole`, when it is a slice of it.
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start + part.len() <= whole.len()).then_some(start)
+}
+
 fn scan_embedded_pickles(
     m: &Machine<'_>,
     file: &FileInput<'_>,
     ctx: &ScanContext<'_>,
-    already_scanned: &HashSet<NodeId>,
+    already_scanned: &HashSet<usize>,
     findings: &mut Vec<Finding>,
 ) {
     let mut scanned = 0;
     let mut seen = HashSet::new();
-    for (id, node) in m.nodes.iter().enumerate() {
+    for node in &m.nodes {
         if scanned >= MAX_EMBEDDED_SCANS {
             break;
-        }
-        if already_scanned.contains(&(id as NodeId)) {
-            continue;
         }
         let (Node::Bytes(b) | Node::ByteArray(b)) = node else {
             continue;
@@ -615,8 +620,12 @@ fn scan_embedded_pickles(
         if b.len() < 4 || !b.ends_with(b".") || sniff_content(b) != Some(FileKind::Pickle) {
             continue;
         }
-        let start = b.as_ptr() as usize - m.data().as_ptr() as usize;
-        if !seen.insert(start) {
+        // Payloads built by folding (base64...) are not in the input; they
+        // were only ever scanned as a loader's argument, if at all.
+        let Some(start) = offset_in(m.data(), b) else {
+            continue;
+        };
+        if already_scanned.contains(&start) || !seen.insert(start) {
             continue;
         }
         scanned += 1;

@@ -1057,6 +1057,11 @@ impl<'a> Machine<'a> {
                     return self.literal_bytes(f, depth + 1);
                 }
                 let name = self.resolve_name(c.callee, 0)?;
+                if name == "io.BytesIO" || name == "io.StringIO" {
+                    // torch.load(io.BytesIO(payload)) and the like.
+                    let first = *self.tuple_items(c.args)?.first()?;
+                    return self.literal_bytes(first, depth + 1);
+                }
                 if name != "_codecs.encode" && name != "codecs.encode" {
                     return None;
                 }

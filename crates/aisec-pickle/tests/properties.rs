@@ -223,3 +223,20 @@ fn reusing_huge_memo_values_stays_linear() {
         "{findings:?}"
     );
 }
+
+/// A pickle-shaped value built at load time (not a slice of the input) is
+/// neither mistaken for one nor a reason to fail.
+#[test]
+fn decoded_payloads_that_look_like_pickles() {
+    // base64.b64decode('gAJOLg==') == b'\x80\x02N.'
+    let p = b"\x80\x02cbase64\nb64decode\n\x8c\x08gAJOLg==\x85R.";
+    let findings = run_scan(p);
+    assert!(
+        findings.iter().all(|f| f.rule_id != "AISEC-GEN-005"),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-PKL-002"),
+        "{findings:?}"
+    );
+}
