@@ -254,6 +254,15 @@ fn hash_model(files: &[hashing::FileEntry], ser: Serialization) -> Result<Vec<Re
     Ok(manifest::resources(hashed, ser))
 }
 
+/// The root digest model_signing would put in the subject for `model` with
+/// default options (git paths ignored, no symlinks): hashing only, no key.
+/// `model_signing digest MODEL` prints the same value (as `sha256:<hex>`).
+pub fn digest_model(model: &Path, serialization: Serialization) -> Result<[u8; 32], Error> {
+    let (_, ignores) = ignore_list(&[], true, None)?;
+    let files = walk::collect(model, false, &ignores)?;
+    Ok(manifest::root_digest(&hash_model(&files, serialization)?))
+}
+
 /// Hashes `model` and signs it with the PEM private key at `key_pem`.
 pub fn sign(model: &Path, key_pem: &Path, options: &SignOptions) -> Result<Signed, Error> {
     let key = PrivateKey::from_pem_file(key_pem)?;
