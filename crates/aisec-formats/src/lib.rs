@@ -11,8 +11,11 @@
 //! (headers only), or allocate beyond the bounds named in each module.
 
 pub mod gguf;
+pub mod graphs;
 pub mod jinja;
+pub mod keras;
 pub mod numpy;
+pub mod proto;
 pub mod rules;
 pub mod safetensors;
 
@@ -38,8 +41,13 @@ fn is_model_config(file: &FileInput<'_>) -> bool {
     file.kind == FileKind::Text
         && file.name().to_ascii_lowercase().ends_with(".json")
         && file.bytes.len() <= MAX_CONFIG_JSON
-        && (contains(file.bytes, b"\"auto_map\"") || contains(file.bytes, b"\"chat_template\""))
+        && (contains(file.bytes, b"\"auto_map\"")
+            || contains(file.bytes, b"\"chat_template\"")
+            || keras::looks_like_keras(file.bytes))
 }
+
+/// Keras configs embedded per HDF5 file, at most; a model has one or two.
+const MAX_EMBEDDED_CONFIGS: usize = 16;
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     find(hay, needle).is_some()
@@ -70,30 +78,32 @@ impl Scanner for FormatsScanner {
         let ext = file.extension();
         matches!(
             file.kind,
-            FileKind::Safetensors | FileKind::Gguf | FileKind::Numpy
-        ) || matches!(ext.as_deref(), Some("safetensors" | "gguf" | "npy"))
-            || (file.kind == FileKind::Text && is_template_file(file.name()))
+            FileKind::Safetensors
+                | FileKind::Gguf
+                | FileKind::Numpy
+                | FileKind::Protobuf
+                | FileKind::Hdf5
+        ) || matches!(
+            ext.as_deref(),
+            Some("safetensors" | "gguf" | "npy" | "onnx" | "pb")
+        ) || (file.kind == FileKind::Text && is_template_file(file.name()))
             || is_model_config(file)
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+        // A pickle or zip under a model-format name is the pickle, archive and
+        // extension scanners' business; judging it here would only add noise.
+        if matches!(file.kind, FileKind::Pickle | FileKind::Zip) {
+            return Vec::new();
+        }
         let ext = file.extension();
         match (file.kind, ext.as_deref()) {
-            (FileKind::Safetensors, _) | (_, Some("safetensors"))
-                if file.kind != FileKind::Pickle && file.kind != FileKind::Zip =>
-            {
-                scan_safetensors(file)
-            }
-            (FileKind::Gguf, _) | (_, Some("gguf"))
-                if file.kind != FileKind::Pickle && file.kind != FileKind::Zip =>
-            {
-                scan_gguf(file)
-            }
-            (FileKind::Numpy, _) | (_, Some("npy"))
-                if file.kind != FileKind::Pickle && file.kind != FileKind::Zip =>
-            {
-                scan_numpy(file, ctx)
-            }
+            (FileKind::Safetensors, _) | (_, Some("safetensors")) => scan_safetensors(file),
+            (FileKind::Gguf, _) | (_, Some("gguf")) => scan_gguf(file),
+            (FileKind::Numpy, _) | (_, Some("npy")) => scan_numpy(file, ctx),
+            (FileKind::Hdf5, _) => scan_hdf5(file),
+            (_, Some("onnx")) => scan_onnx(file),
+            (_, Some("pb")) => scan_tensorflow(file),
             (FileKind::Text, _) if is_template_file(file.name()) => {
                 match std::str::from_utf8(file.bytes) {
                     Ok(text) => template_findings(file, text, 0, 0),
@@ -105,8 +115,6 @@ impl Scanner for FormatsScanner {
                 }
             }
             _ if is_model_config(file) => scan_config(file),
-            // Pickles and zips under these names are the archive, pickle and
-            // extension scanners' business.
             _ => Vec::new(),
         }
     }
@@ -254,6 +262,131 @@ fn template_findings(
     out
 }
 
+fn scan_onnx(file: &FileInput<'_>) -> Vec<Finding> {
+    let report = graphs::onnx(file.bytes);
+    let mut out = Vec::new();
+    for (tensor, location) in &report.escaping_external_data {
+        out.push(
+            Finding::new(
+                &rules::ONNX_EXTERNAL_DATA,
+                file,
+                format!("tensor `{tensor}` reads its data from `{location}`, outside the model directory"),
+            )
+            .evidence(location.clone()),
+        );
+    }
+    for op in &report.python_ops {
+        out.push(
+            Finding::new(
+                &rules::ONNX_CUSTOM_OPERATOR,
+                file,
+                format!("Python operator `{op}` runs Python code at inference"),
+            )
+            .severity(Severity::High)
+            .evidence(op.clone()),
+        );
+    }
+    if !report.custom_ops.is_empty() {
+        let ops: Vec<String> = report
+            .custom_ops
+            .iter()
+            .map(|(d, o)| format!("{d}::{o}"))
+            .collect();
+        out.push(
+            Finding::new(
+                &rules::ONNX_CUSTOM_OPERATOR,
+                file,
+                format!(
+                    "{} operator(s) from custom domains need a custom-op library",
+                    ops.len()
+                ),
+            )
+            .evidence(ops.join(", ")),
+        );
+    }
+    if let Some(e) = report.error {
+        out.push(Finding::new(
+            &generic::MALFORMED,
+            file,
+            format!("not a valid ONNX model: {e}"),
+        ));
+    }
+    out
+}
+
+fn scan_tensorflow(file: &FileInput<'_>) -> Vec<Finding> {
+    let saved_model = file.name().eq_ignore_ascii_case("saved_model.pb");
+    let report = graphs::tensorflow(file.bytes, saved_model);
+    let mut out: Vec<Finding> = report
+        .dangerous
+        .iter()
+        .map(|(op, node)| {
+            let why = graphs::TF_DANGEROUS_OPS
+                .iter()
+                .find(|(o, _)| o == op)
+                .map(|(_, w)| *w)
+                .unwrap_or("");
+            Finding::new(
+                &rules::TF_DANGEROUS_OP,
+                file,
+                format!("op `{op}` (node `{node}`) {why} when the graph runs"),
+            )
+            .evidence(format!("{op} {node}"))
+        })
+        .collect();
+    if let Some(e) = report.error {
+        out.push(Finding::new(
+            &generic::MALFORMED,
+            file,
+            format!("not a valid TensorFlow graph: {e}"),
+        ));
+    }
+    out
+}
+
+fn keras_findings(file: &FileInput<'_>, config: &Value, at: Option<u64>) -> Vec<Finding> {
+    keras::analyse(config)
+        .into_iter()
+        .map(|issue| {
+            let f = match issue {
+                keras::KerasIssue::Lambda { layer, bytecode, detail } => {
+                    let f = Finding::new(
+                        &rules::KERAS_LAMBDA,
+                        file,
+                        if bytecode {
+                            format!("Lambda layer `{layer}` carries Python bytecode that runs when the model loads")
+                        } else {
+                            format!("Lambda layer `{layer}` calls a Python function by name when the model loads")
+                        },
+                    )
+                    .evidence(format!("{layer}: {detail}"));
+                    if bytecode { f } else { f.severity(Severity::High) }
+                }
+                keras::KerasIssue::ForeignObject { module, name, dangerous } => {
+                    let f = Finding::new(
+                        &rules::KERAS_FOREIGN_OBJECT,
+                        file,
+                        format!("config imports `{name}` from module `{module}`, outside Keras"),
+                    )
+                    .evidence(format!("{module}.{name}"));
+                    if dangerous { f.severity(Severity::Critical) } else { f }
+                }
+            };
+            match at {
+                Some(offset) => f.bytes(offset, offset),
+                None => f,
+            }
+        })
+        .collect()
+}
+
+fn scan_hdf5(file: &FileInput<'_>) -> Vec<Finding> {
+    keras::embedded_configs(file.bytes, MAX_EMBEDDED_CONFIGS)
+        .into_iter()
+        .flat_map(|(at, config)| keras_findings(file, &config, Some(at as u64)))
+        .collect()
+}
+
 fn scan_config(file: &FileInput<'_>) -> Vec<Finding> {
     let value: Value = match serde_json::from_slice(file.bytes) {
         Ok(v) => v,
@@ -268,6 +401,9 @@ fn scan_config(file: &FileInput<'_>) -> Vec<Finding> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    if keras::looks_like_keras(file.bytes) {
+        out.extend(keras_findings(file, &value, None));
+    }
     if let Some(map) = obj.get("auto_map").and_then(Value::as_object) {
         let line = find(file.bytes, b"\"auto_map\"")
             .map(|o| line_at(file.bytes, o))

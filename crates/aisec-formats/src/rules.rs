@@ -115,9 +115,136 @@ default `allow_pickle=False`.",
     references: &[refs::CWE_502, refs::ATLAS_UNSAFE_ARTIFACT, refs::OWASP_ML06],
 };
 
+pub static ONNX_EXTERNAL_DATA: Rule = Rule {
+    id: "AISEC-MOD-005",
+    name: "onnx-external-data-escape",
+    summary: "An ONNX tensor's external data location points outside the model directory",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+An ONNX initializer stored as external data whose `location` is an absolute
+path, a Windows drive path, a URL, or climbs out with `..`.
+
+## Why it matters
+ONNX loaders read external data relative to the model file. A location such
+as `../../../../etc/shadow` or `/home/user/.ssh/id_rsa` makes the loader read
+an arbitrary file into a weight tensor, from where it can leak through model
+outputs or logs (CVE-2022-25882, CVE-2024-27318 in the `onnx` package).
+
+## Remediation
+Reject the model. External data must live next to the model, named by a
+relative path without `..`.",
+    references: &[refs::CWE_22, refs::ATLAS_SUPPLY_CHAIN],
+};
+
+pub static ONNX_CUSTOM_OPERATOR: Rule = Rule {
+    id: "AISEC-MOD-006",
+    name: "onnx-custom-operator",
+    summary: "An ONNX graph uses operators outside the standard domains (custom code at inference)",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+ONNX nodes whose domain is not a standard ONNX or ONNX Runtime domain: they
+only run when a custom-operator library (native code) is registered. Python
+operators (`PyOp` of onnxruntime-extensions) are reported as high: they run
+Python code named by the model at inference time.
+
+## Why it matters
+The model decides which native or Python code the runtime must load and call.
+A custom domain from an untrusted model is a request to run untrusted code.
+
+## Remediation
+Use models built from standard operators, or review and pin the custom-op
+library the model needs before registering it.",
+    references: &[cwe!(829), refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
+};
+
+pub static TF_DANGEROUS_OP: Rule = Rule {
+    id: "AISEC-MOD-007",
+    name: "tensorflow-dangerous-op",
+    summary: "A TensorFlow graph reads or writes files, or calls Python, when it runs",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+A TensorFlow `SavedModel` or frozen `GraphDef` whose graph (or function
+library) contains ops such as `ReadFile`, `WriteFile`, `MatchingFiles`,
+`ImmutableConst`, `PyFunc`/`EagerPyFunc` or `LoadLibrary`. Checkpoint ops
+(`SaveV2`, `RestoreV2`) are normal and not reported.
+
+## Why it matters
+Serving the model executes the graph: a `WriteFile` op overwrites files on the
+server, a `ReadFile` op leaks them into outputs, Python and library ops run
+code. Legitimate inference graphs need none of them.
+
+## Remediation
+Re-export the model from trusted code, or reject it.",
+    references: &[
+        cwe!(94),
+        cwe!(73),
+        refs::ATLAS_UNSAFE_ARTIFACT,
+        refs::OWASP_ML06,
+    ],
+};
+
+pub static KERAS_LAMBDA: Rule = Rule {
+    id: "AISEC-MOD-008",
+    name: "keras-lambda-layer",
+    summary: "A Keras model has a Lambda layer: serialised Python code that runs on load",
+    default_severity: Severity::Critical,
+    explanation: "\
+## What it finds
+A `Lambda` layer in a Keras model config (`.keras`, legacy `.h5`, JSON). When
+its function is serialised bytecode (Keras 3 `__lambda__` with base64 `code`,
+Keras 2 marshalled functions) the finding is critical; a Lambda that names a
+function is high, since that function must exist in the loading process.
+
+## Why it matters
+`keras.models.load_model` deserialises and calls the bytecode; with
+`safe_mode=False` (or Keras < 2.13, or the legacy HDF5 path that ignored
+`safe_mode`, CVE-2024-3660) that is arbitrary code execution on load.
+
+## Remediation
+Replace Lambda layers with built-in or registered custom layers, and never
+load untrusted models with `safe_mode=False`.",
+    references: &[
+        refs::CWE_502,
+        cwe!(94),
+        refs::ATLAS_UNSAFE_ARTIFACT,
+        refs::OWASP_ML06,
+    ],
+};
+
+pub static KERAS_FOREIGN_OBJECT: Rule = Rule {
+    id: "AISEC-MOD-009",
+    name: "keras-foreign-object",
+    summary: "A Keras config names a class or function from a module outside Keras",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+An object in a Keras model config whose `module` is not Keras or TensorFlow:
+custom layers, losses or functions that the loader imports by name. Modules
+such as `os`, `subprocess` or `builtins` are critical: there is no legitimate
+layer there.
+
+## Why it matters
+Deserialisation imports the module and calls the named object. A config that
+points at `os.system` or an attacker's package turns loading into execution.
+
+## Remediation
+Review every custom object the model needs, register them explicitly with
+`custom_objects=` from trusted code, and reject configs that name system
+modules.",
+    references: &[refs::CWE_502, cwe!(829), refs::ATLAS_UNSAFE_ARTIFACT],
+};
+
 pub static RULES: &[&Rule] = &[
     &TEMPLATE_INJECTION,
     &SAFETENSORS_LAYOUT,
     &REMOTE_CODE,
     &NUMPY_OBJECT_ARRAY,
+    &ONNX_EXTERNAL_DATA,
+    &ONNX_CUSTOM_OPERATOR,
+    &TF_DANGEROUS_OP,
+    &KERAS_LAMBDA,
+    &KERAS_FOREIGN_OBJECT,
 ];
