@@ -24,11 +24,6 @@ pub use rules::RULES;
 const METHOD_STORED: u16 = 0;
 const METHOD_DEFLATE: u16 = 8;
 
-/// Stored members up to this size get their CRC checked; larger ones are
-/// left unread unless a scanner reads them, so that a 10 GB checkpoint's
-/// tensor data is never paged in just to be checksummed.
-const CRC_CHECK_MAX_STORED: u64 = 1024 * 1024;
-
 /// Decompressed bytes below which no ratio is suspicious: tiny members of
 /// repeated bytes compress by huge ratios innocently.
 const BOMB_MIN_SIZE: u64 = 1024 * 1024;
@@ -430,11 +425,9 @@ fn open_member(
     }
     match method {
         METHOD_STORED => {
-            if let Some(crc) = expected_crc {
-                if (data.len() as u64) <= CRC_CHECK_MAX_STORED && crc32fast::hash(data) != crc {
-                    findings.push(crc_mismatch(file, name));
-                }
-            }
+            // No CRC check for stored members: it would page in every tensor
+            // of a checkpoint just to checksum it. Deflated members are
+            // checked below, since they are decompressed anyway.
             findings.extend(ctx.scan_member(file, name, data));
         }
         METHOD_DEFLATE => {

@@ -139,8 +139,9 @@ pub static HEADER_MISMATCH: Rule = Rule {
 ## What it finds
 A zip entry whose local header (read by streaming extractors) and central
 directory record (read by `zipfile`, `torch.load`) give different names,
-compression methods or sizes, a CRC that does not match the data, data
-prepended before the first entry, or a zip with no central directory at all.
+compression methods or sizes, a deflated member whose CRC does not match its
+data, data prepended before the first entry, or a zip with no central
+directory at all.
 
 ## Why it matters
 Parser differentials are how malicious models got past picklescan and
