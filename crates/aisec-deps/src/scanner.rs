@@ -15,6 +15,10 @@ use crate::rules;
 /// Finds vulnerable, malicious and loosely pinned Python dependencies in
 /// manifests, lockfiles and installed metadata. Without a database it still
 /// reports the hygiene rules; say so to the user with [`crate::db_status_line`].
+///
+/// File access beyond `file.bytes`: a requirements file with an `fs_path`
+/// reads its `-r`/`-c` includes relative to that path (bounded in size and
+/// depth, loops detected); nothing else is opened, nothing is executed.
 pub struct DepsScanner {
     db: Option<VulnDb>,
 }
@@ -230,11 +234,11 @@ impl DepsScanner {
                         &rules::INSECURE_SOURCE,
                         file,
                         format!(
-                            "--trusted-host {} turns off TLS verification for that host",
+                            "TLS verification is turned off for {}: packages can be swapped in transit",
                             index.url
                         ),
                     )
-                    .evidence(format!("--trusted-host {}", index.url)),
+                    .evidence(index.url.clone()),
                     index.line,
                 ));
             }

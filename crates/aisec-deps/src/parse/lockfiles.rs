@@ -113,6 +113,12 @@ struct PipfileMeta {
 #[derive(Deserialize)]
 struct PipfileSource {
     url: String,
+    #[serde(default = "yes")]
+    verify_ssl: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -140,10 +146,18 @@ pub fn parse_pipfile_lock(text: &str) -> Result<Manifest, ParseError> {
     })?;
     let mut out = Manifest::default();
     for s in lock.meta.map(|m| m.sources).unwrap_or_default() {
+        let line = super::line_containing(text, &s.url);
+        if !s.verify_ssl {
+            out.indexes.push(IndexSource {
+                url: s.url.clone(),
+                line,
+                kind: IndexKind::TrustedHost,
+            });
+        }
         // pipenv resolves each package from one index (it restricts packages
         // to their `index`), so several sources are not a confusion setup.
         out.indexes.push(IndexSource {
-            line: super::line_containing(text, &s.url),
+            line,
             url: s.url,
             kind: IndexKind::Primary,
         });
@@ -234,7 +248,8 @@ source = { registry = "https://pypi.org/simple" }
     #[test]
     fn pipfile_lock() {
         let text = r#"{
-    "_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": true}]},
+    "_meta": {"sources": [{"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": true},
+                          {"name": "in", "url": "https://in.example/simple", "verify_ssl": false}]},
     "default": {
         "jupyter-server": {"hashes": ["sha256:aa"], "version": "==1.0.0"},
         "lib": {"git": "https://github.com/o/lib.git", "ref": "0123456789abcdef0123456789abcdef01234567"}
@@ -244,7 +259,16 @@ source = { registry = "https://pypi.org/simple" }
         let m = parse_pipfile_lock(text).unwrap();
         assert_eq!(m.dependencies[0].version(), Some("1.0.0"));
         assert_eq!(m.dependencies[0].hashes, 1);
-        assert_eq!(m.dependencies[0].line, Some(4));
+        assert_eq!(m.dependencies[0].line, Some(5));
+        let kinds: Vec<_> = m.indexes.iter().map(|i| (i.kind, i.line)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (IndexKind::Primary, Some(2)),
+                (IndexKind::TrustedHost, Some(3)),
+                (IndexKind::Primary, Some(3))
+            ]
+        );
         assert!(matches!(
             m.dependencies[1].pin,
             Pin::Url {

@@ -94,7 +94,8 @@ pub enum IndexKind {
     Extra,
     /// `--find-links`: a page or directory of archives.
     FindLinks,
-    /// `--trusted-host`: TLS verification off for a host.
+    /// TLS verification off for a host or index (`--trusted-host`,
+    /// Pipfile `verify_ssl = false`).
     TrustedHost,
 }
 
