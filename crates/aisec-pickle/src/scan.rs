@@ -364,8 +364,8 @@ fn analyze(
             Verdict::Allow => {}
         }
     }
-    for (name, (offset, end, sites, calls)) in unknown {
-        if report.findings.len() > MAX_UNKNOWN_FINDINGS * 4 {
+    for (listed, (name, (offset, end, sites, calls))) in unknown.into_iter().enumerate() {
+        if listed >= MAX_UNKNOWN_FINDINGS {
             unknown_dropped += 1;
             continue;
         }
