@@ -189,3 +189,12 @@ fn db_dir_honours_the_environment_override() {
     unsafe { std::env::remove_var(aisec_deps::DB_DIR_ENV) };
     assert!(aisec_deps::default_db_dir().ends_with("aisec/db"));
 }
+
+#[cfg(not(feature = "update"))]
+#[test]
+fn update_without_network_support_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = aisec_deps::update(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("`aisec db update` needs network support"), "{e}");
+    assert!(e.contains("aisec db import"), "{e}");
+}
