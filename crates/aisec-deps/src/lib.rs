@@ -32,8 +32,8 @@
 //! counts, and an index from ecosystem and PEP 503 name to a byte range), and
 //! per package a JSON array of compact advisories (ids, aliases, one-sentence
 //! summary, CVSS vector and its base score computed at import, ranges,
-//! versions). Opening parses the header only (about a millisecond for the
-//! PyPI export); a package's advisories are parsed when a scan meets it. A
+//! versions). Opening parses the header only (0.26 ms measured for the PyPA
+//! snapshot); a package's advisories are parsed when a scan meets it. A
 //! single versioned file is replaced atomically by an import, needs no
 //! database engine, and stays inspectable; see [`db`] for details.
 //!
