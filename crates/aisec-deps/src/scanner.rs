@@ -130,6 +130,8 @@ impl Scanner for DepsScanner {
                 ),
             )];
         };
+        // Editors on Windows start files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let manifest = match parse_manifest(kind, text, file.fs_path) {
             Ok(m) => m,
             Err(e) => {

@@ -106,7 +106,7 @@ fn osv_features_end_to_end() {
 
     let findings = scan(
         aisec_deps::open(&db_dir).unwrap(),
-        "torchtriton==3.0.0\ndemo.pkg==1.2\nsemver-pkg==2.1.0\nsemver-pkg==2.1.1\n",
+        "\u{feff}torchtriton==3.0.0\ndemo.pkg==1.2\nsemver-pkg==2.1.0\nsemver-pkg==2.1.1\n",
     );
     let got: Vec<_> = findings
         .iter()

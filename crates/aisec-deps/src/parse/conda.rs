@@ -5,7 +5,7 @@
 //! libraries under their PyPI names and versions, so conda packages are
 //! matched against PyPI advisories with medium confidence (a conda build can
 //! carry a backported patch, and a few packages are named differently, see
-//! [`CONDA_TO_PYPI`]). The `pip:` section is plain pip syntax.
+//! `CONDA_TO_PYPI`). The `pip:` section is plain pip syntax.
 
 use std::path::Path;
 
