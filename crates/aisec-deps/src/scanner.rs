@@ -91,12 +91,16 @@ impl Scanner for DepsScanner {
     }
 
     fn detect(&self, file: &FileInput<'_>) -> bool {
-        if file.kind != FileKind::Text {
-            return false;
-        }
         let Some(kind) = kind_of(file) else {
             return false;
         };
+        if file.kind == FileKind::Binary && utf16(file.bytes).is_some() {
+            let head = &file.bytes[..file.bytes.len().min(aisec_core::SNIFF_LEN) & !1];
+            return utf16(head).is_some_and(|h| content_fits(kind, &h));
+        }
+        if file.kind != FileKind::Text {
+            return false;
+        }
         let head = &file.bytes[..file.bytes.len().min(aisec_core::SNIFF_LEN)];
         let head = match std::str::from_utf8(head) {
             Ok(h) => h,
@@ -120,7 +124,11 @@ impl Scanner for DepsScanner {
                 ),
             )];
         }
-        let Ok(text) = std::str::from_utf8(file.bytes) else {
+        let decoded = utf16(file.bytes);
+        let Ok(text) = decoded
+            .as_deref()
+            .map_or_else(|| std::str::from_utf8(file.bytes), Ok)
+        else {
             return vec![Finding::new(
                 &generic::MALFORMED,
                 file,
@@ -375,6 +383,28 @@ fn vulnerability_finding(
     f
 }
 
+/// Text with a UTF-16 byte-order mark, decoded: `pip freeze > file` in
+/// Windows PowerShell writes UTF-16LE. `None` for anything else, or when the
+/// UTF-16 is broken.
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let (le, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => return None,
+    };
+    let units = body.chunks_exact(2).map(|c| {
+        let pair = [c[0], c[1]];
+        if le {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
 fn display_name(dep: &Dependency) -> &str {
     if dep.name.is_empty() {
         &dep.spec
@@ -415,4 +445,43 @@ fn unpinned(file: &FileInput<'_>, dep: &Dependency) -> Option<Finding> {
             .evidence(dep.spec.clone())
             .confidence(dep.confidence),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_requirements_from_powershell() {
+        let mut le = vec![0xFF, 0xFE];
+        for u in "mlflow==1.0\r\nnumpy\r\n".encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(utf16(&le).as_deref(), Some("mlflow==1.0\r\nnumpy\r\n"));
+        let mut be = vec![0xFE, 0xFF];
+        for u in "x".encode_utf16() {
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(utf16(&be).as_deref(), Some("x"));
+        assert_eq!(utf16(b"plain"), None);
+        // A lone surrogate is not text.
+        assert_eq!(utf16(&[0xFF, 0xFE, 0x00, 0xD8]), None);
+
+        let path = std::path::Path::new("requirements.txt");
+        let input = FileInput::on_disk("requirements.txt", path, &le);
+        assert_eq!(input.kind, FileKind::Binary);
+        let s = scanner(None);
+        assert!(s.detect(&input));
+        let limits = aisec_core::Limits::default();
+        let ctx = ScanContext {
+            limits: &limits,
+            scanners: &[],
+        };
+        let found: Vec<_> = s
+            .scan(&input, &ctx)
+            .into_iter()
+            .map(|f| (f.rule_id, f.location.line))
+            .collect();
+        assert_eq!(found, vec![("AISEC-DEP-003".to_owned(), Some(2))]);
+    }
 }
