@@ -186,6 +186,13 @@ static DENY: &[(&str, Severity, Category)] = &[
     ("sys", Critical, InterpreterState),
     ("site", Critical, DynamicImport),
     ("importlib", Critical, DynamicImport),
+    ("_frozen_importlib", Critical, DynamicImport),
+    ("_frozen_importlib_external", Critical, DynamicImport),
+    ("_imp", Critical, DynamicImport),
+    ("winreg", High, InterpreterState),
+    ("_winreg", High, InterpreterState),
+    ("msvcrt", High, InterpreterState),
+    ("_aix_support", High, ProcessSpawn),
     ("imp", Critical, DynamicImport),
     ("pkgutil", Critical, DynamicImport),
     ("zipimport", Critical, DynamicImport),
@@ -960,6 +967,11 @@ mod tests {
         assert!(denied("SocketServer", "TCPServer"));
         assert!(denied("thread", "start_new_thread"));
         assert!(denied("urllib2", "urlopen"));
+        assert!(denied("_frozen_importlib", "BuiltinImporter.load_module"));
+        assert!(denied(
+            "joblib.externals.cloudpickle.cloudpickle",
+            "_make_function"
+        ));
     }
 
     #[test]
