@@ -641,7 +641,18 @@ fn sweep(
     findings: &mut Vec<Finding>,
     here: &str,
 ) {
-    let (swept, _) = vm::sweep_imports(m.data(), from, MAX_SWEPT_IMPORTS);
+    // The sweep goes on through any streams appended after this one: the
+    // machine stopped, so the stream loop will not reach them.
+    let mut swept = Vec::new();
+    let mut pos = from;
+    for _ in 0..MAX_STREAMS {
+        let (found, next) = vm::sweep_imports(m.data(), pos, MAX_SWEPT_IMPORTS - swept.len());
+        swept.extend(found);
+        if next <= pos || next >= m.data().len() || swept.len() >= MAX_SWEPT_IMPORTS {
+            break;
+        }
+        pos = next;
+    }
     let already: HashSet<&str> = m.imports.iter().map(|i| i.name.as_str()).collect();
     let mut reported = HashSet::new();
     for s in swept {

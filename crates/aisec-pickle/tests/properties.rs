@@ -163,6 +163,21 @@ fn deep_nesting_is_bounded_without_recursion() {
 }
 
 #[test]
+fn the_sweep_after_a_limit_reaches_appended_streams() {
+    let mut p = b"\x80\x02".to_vec();
+    p.extend(std::iter::repeat_n(b'(', 200_000));
+    p.extend_from_slice(b"N.");
+    p.extend_from_slice(b"\x80\x02csubprocess\nPopen\n)R.");
+    let findings = run_scan(&p);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.evidence.as_deref() == Some("subprocess.Popen")),
+        "{findings:?}"
+    );
+}
+
+#[test]
 fn huge_memo_and_stack_are_bounded() {
     let mut p = b"\x80\x04".to_vec();
     for _ in 0..1_200_000u32 {
