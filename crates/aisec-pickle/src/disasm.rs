@@ -30,6 +30,8 @@ pub fn disasm(bytes: &[u8]) -> String {
             );
         }
         let mut depth = 0usize;
+        // Filled memo slots, so MEMOIZE lines can say which slot they fill.
+        let mut memo_slots: std::collections::HashSet<i64> = std::collections::HashSet::new();
         let mut parser = Parser::new(bytes, pos);
         let mut stopped = false;
         for item in parser.by_ref() {
@@ -56,6 +58,17 @@ pub fn disasm(bytes: &[u8]) -> String {
                         depth = depth.saturating_sub(1);
                     }
                     let arg = match op.arg {
+                        Arg::None if op.opcode == Opcode::MEMOIZE => {
+                            let slot = memo_slots.len() as i64;
+                            memo_slots.insert(slot);
+                            format!("(as {slot})")
+                        }
+                        Arg::Int(k)
+                            if matches!(op.opcode, Opcode::BINPUT | Opcode::LONG_BINPUT) =>
+                        {
+                            memo_slots.insert(k);
+                            k.to_string()
+                        }
                         Arg::None => String::new(),
                         Arg::Int(v) => v.to_string(),
                         Arg::UInt(v) => v.to_string(),
