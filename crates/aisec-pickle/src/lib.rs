@@ -5,7 +5,7 @@
 //! `torch.load(weights_only=False)` and `joblib.load` run it, and its
 //! `REDUCE`/`INST`/`OBJ`/`NEWOBJ`/`BUILD` opcodes call whatever it imported.
 //! This crate parses every opcode of protocols 0 to 5 ([`parse`]), executes
-//! the stream *symbolically* ([`vm`]): stack, metastack and memo are modelled
+//! the stream *symbolically* ([`vm`]): stack, marks and memo are modelled
 //! so that names built through the memo, at load time or by reflection
 //! resolve to the real `module.qualname`, and judges every import and call
 //! against a deny list and an allow list ([`policy`]). What is on neither

@@ -117,10 +117,10 @@ opcodes! {
     PUT = b'p', Line, 0, "Store the top of the stack in the memo (decimal index).";
     BINPUT = b'q', U1, 1, "Store the top of the stack in the memo (1-byte index).";
     LONG_BINPUT = b'r', U4, 1, "Store the top of the stack in the memo (4-byte index).";
-    SETITEM = b's', None, 0, "obj[key] = value on the object below.";
+    SETITEM = b's', None, 0, "`obj[key] = value` on the object below.";
     TUPLE = b't', None, 0, "Build a tuple from the items above the mark.";
     EMPTY_TUPLE = b')', None, 1, "Push an empty tuple.";
-    SETITEMS = b'u', None, 1, "obj[k] = v for each pair above the mark.";
+    SETITEMS = b'u', None, 1, "`obj[k] = v` for each pair above the mark.";
     BINFLOAT = b'G', F8Be, 1, "Push an 8-byte big-endian float.";
     PROTO = 0x80, U1, 2, "Protocol version header.";
     NEWOBJ = 0x81, None, 2, "cls.__new__(cls, *args).";
