@@ -8,6 +8,7 @@ use aisec_core::{
 };
 
 use crate::opcode::Opcode;
+use crate::parse::{ParseError, ParseErrorKind};
 use crate::policy::{self, Verdict};
 use crate::render::Renderer;
 use crate::rules::*;
@@ -33,6 +34,8 @@ const EVIDENCE_LEN: usize = 400;
 /// Window checked when deciding whether a file without a protocol header is
 /// a pickle at all.
 const PLAUSIBILITY_WINDOW: usize = 64 * 1024;
+/// First, cheaper probe of files not named like a pickle: one page.
+const PROBE_PAGE: usize = 4096;
 
 /// PyTorch's legacy (pre-zip) serialization starts with a pickle of this
 /// integer, then pickles of the protocol version, system info, the object,
@@ -89,10 +92,33 @@ pub fn detect(file: &FileInput<'_>) -> bool {
 /// named like a pickle: a complete stream that imports something. Prose
 /// never gets there (a space is not an opcode).
 fn is_disguised_pickle(bytes: &[u8]) -> bool {
-    let window = &bytes[..bytes.len().min(PLAUSIBILITY_WINDOW)];
-    if window.is_empty() || Opcode::from_byte(window[0]).is_none() {
+    // First one page: tensor data and other binaries fail within a few bytes,
+    // and reading the whole window of each tensor of a checkpoint would page
+    // in megabytes a scan never needs. Only a prefix that is still a valid
+    // stream when the page runs out earns the full window; the VM is
+    // deterministic, so a stream that failed inside the page fails there in
+    // the window too.
+    let first = &bytes[..bytes.len().min(PROBE_PAGE)];
+    if first.is_empty() || Opcode::from_byte(first[0]).is_none() {
         return false;
     }
+    let m = Machine::run(first, 0);
+    if m.result.is_some() {
+        return !m.imports.is_empty();
+    }
+    let ran_out = matches!(
+        &m.error,
+        Some(VmError::Parse(ParseError {
+            kind: ParseErrorKind::Truncated
+                | ParseErrorKind::MissingStop
+                | ParseErrorKind::UnterminatedLine,
+            ..
+        }))
+    );
+    if !ran_out || bytes.len() <= first.len() {
+        return false;
+    }
+    let window = &bytes[..bytes.len().min(PLAUSIBILITY_WINDOW)];
     let m = Machine::run(window, 0);
     m.result.is_some() && !m.imports.is_empty()
 }

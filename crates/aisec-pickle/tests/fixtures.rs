@@ -312,6 +312,21 @@ fn a_pickle_under_a_text_name_is_scanned_but_prose_is_not() {
 }
 
 #[test]
+fn a_disguised_pickle_longer_than_the_first_probe_page_is_still_found() {
+    // A protocol-0 list of 2,000 ints (~12 KB) before the import: the first
+    // one-page probe runs out of input while still valid, so the full window
+    // is tried.
+    let mut text = b"(lp0\n".to_vec();
+    for i in 0..2000 {
+        text.extend_from_slice(format!("I{i}\na").as_bytes());
+    }
+    text.extend_from_slice(b"0cos\nsystem\n(S'echo pwned'\ntR.");
+    assert!(text.len() > 8192);
+    let file = FileInput::on_disk("notes.txt", Path::new("notes.txt"), &text);
+    assert!(PickleScanner.detect(&file));
+}
+
+#[test]
 fn deny_list_families() {
     for (file, evidence) in [
         ("runpy.pkl", "runpy._run_code"),
