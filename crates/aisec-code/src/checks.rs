@@ -157,9 +157,15 @@ fn is_http_client(q: &str) -> bool {
     matches!(root, "requests" | "httpx")
 }
 
+/// Request methods of HTTP clients; constructors (`httpx.Client(base_url=...)`)
+/// fetch nothing themselves.
+const HTTP_VERBS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "request", "stream", "options",
+];
+
 fn is_downloader(q: &str) -> bool {
     DOWNLOADERS.contains(&q)
-        || is_http_client(q)
+        || (is_http_client(q) && HTTP_VERBS.contains(&q.rsplit('.').next().unwrap_or("")))
         || (q.starts_with("pandas.read_") && !q.ends_with("read_pickle"))
 }
 
@@ -307,10 +313,15 @@ pub fn check_call(m: &Module<'_>, facts: &FileFacts, call: Node<'_>, out: &mut V
         } else {
             "unpickles its input"
         };
+        let shown = if callee_text == q {
+            format!("`{q}`")
+        } else {
+            format!("`{callee_text}` ({q})")
+        };
         out.push(Hit::at(
             &PICKLE_LOAD,
             call,
-            format!("`{callee_text}` ({q}) {what}: untrusted data runs code when loaded"),
+            format!("{shown} {what}: untrusted data runs code when loaded"),
             evidence.clone(),
         ));
     }
