@@ -132,13 +132,14 @@ fn read_file(file: &WalkedFile) -> std::io::Result<FileBytes> {
 /// read front to back, so it gets the opposite advice.
 #[cfg(unix)]
 fn advise(map: &memmap2::Mmap) {
+    // Random before the first touch: the sniff below would otherwise fault
+    // in a whole read-ahead window. Advice only: a kernel that refuses it
+    // still serves the reads.
+    let _ = map.advise(memmap2::Advice::Random);
     let head = &map[..map.len().min(aisec_core::SNIFF_LEN)];
-    let advice = match aisec_core::sniff_content(head) {
-        None if !head.contains(&0) => memmap2::Advice::Sequential,
-        _ => memmap2::Advice::Random,
-    };
-    // Advice only: a kernel that refuses it still serves the reads.
-    let _ = map.advise(advice);
+    if aisec_core::sniff_content(head).is_none() && !head.contains(&0) {
+        let _ = map.advise(memmap2::Advice::Sequential);
+    }
 }
 
 #[cfg(not(unix))]
