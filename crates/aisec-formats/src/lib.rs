@@ -14,6 +14,7 @@ pub mod gguf;
 pub mod graphs;
 pub mod jinja;
 pub mod keras;
+pub mod mlflow;
 pub mod numpy;
 pub mod proto;
 pub mod rules;
@@ -86,7 +87,8 @@ impl Scanner for FormatsScanner {
         ) || matches!(
             ext.as_deref(),
             Some("safetensors" | "gguf" | "npy" | "onnx" | "pb")
-        ) || (file.kind == FileKind::Text && is_template_file(file.name()))
+        ) || (file.kind == FileKind::Text
+            && (is_template_file(file.name()) || file.name() == "MLmodel"))
             || is_model_config(file)
     }
 
@@ -114,6 +116,7 @@ impl Scanner for FormatsScanner {
                     )],
                 }
             }
+            (FileKind::Text, _) if file.name() == "MLmodel" => scan_mlflow(file),
             _ if is_model_config(file) => scan_config(file),
             _ => Vec::new(),
         }
@@ -384,6 +387,45 @@ fn scan_hdf5(file: &FileInput<'_>) -> Vec<Finding> {
     keras::embedded_configs(file.bytes, MAX_EMBEDDED_CONFIGS)
         .into_iter()
         .flat_map(|(at, config)| keras_findings(file, &config, Some(at as u64)))
+        .collect()
+}
+
+fn scan_mlflow(file: &FileInput<'_>) -> Vec<Finding> {
+    let text = String::from_utf8_lossy(file.bytes);
+    let issues = match mlflow::analyse(&text) {
+        Ok(i) => i,
+        Err(e) => {
+            return vec![Finding::new(
+                &generic::MALFORMED,
+                file,
+                format!("invalid MLmodel: {e}"),
+            )];
+        }
+    };
+    issues
+        .into_iter()
+        .map(|issue| match issue {
+            mlflow::MlflowIssue::CustomLoader(m) => Finding::new(
+                &rules::MLFLOW_CODE_ON_LOAD,
+                file,
+                format!("pyfunc loader module `{m}` is the model's own code, imported on load"),
+            )
+            .severity(Severity::High)
+            .evidence(m),
+            mlflow::MlflowIssue::CodePaths(paths) => Finding::new(
+                &rules::MLFLOW_CODE_ON_LOAD,
+                file,
+                "the model ships code directories that are imported on load",
+            )
+            .evidence(paths.join(", ")),
+            mlflow::MlflowIssue::Pickled(flavor, how) => Finding::new(
+                &rules::MLFLOW_CODE_ON_LOAD,
+                file,
+                format!("flavor `{flavor}` unpickles the model on load"),
+            )
+            .confidence(Confidence::Medium)
+            .evidence(how),
+        })
         .collect()
 }
 

@@ -237,6 +237,37 @@ modules.",
     references: &[refs::CWE_502, cwe!(829), refs::ATLAS_UNSAFE_ARTIFACT],
 };
 
+pub static MLFLOW_CODE_ON_LOAD: Rule = Rule {
+    id: "AISEC-MOD-010",
+    name: "mlflow-code-on-load",
+    summary: "An MLflow model runs its own code or unpickles objects when loaded",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+An MLflow `MLmodel` file whose `python_function` flavor names a loader module
+outside MLflow (high), ships `code` directories that go on `sys.path`, or whose
+model is stored with pickle or cloudpickle (`python_model`, `pickled_model`
+with a pickle `serialization_format`). The pickles themselves are scanned by
+the pickle scanner.
+
+## Why it matters
+`mlflow.pyfunc.load_model` imports the loader module and the shipped code and
+unpickles the model: loading an MLflow model from a registry or a run artifact
+is running its code. Registries are shared; one compromised run taints every
+consumer.
+
+## Remediation
+Prefer flavors that store weights without code (ONNX, safetensors-based),
+review shipped code, and load models only from runs and registries you
+control.",
+    references: &[
+        refs::CWE_502,
+        cwe!(829),
+        refs::ATLAS_SUPPLY_CHAIN,
+        refs::OWASP_ML06,
+    ],
+};
+
 pub static RULES: &[&Rule] = &[
     &TEMPLATE_INJECTION,
     &SAFETENSORS_LAYOUT,
@@ -247,4 +278,5 @@ pub static RULES: &[&Rule] = &[
     &TF_DANGEROUS_OP,
     &KERAS_LAMBDA,
     &KERAS_FOREIGN_OBJECT,
+    &MLFLOW_CODE_ON_LOAD,
 ];
