@@ -57,7 +57,7 @@ impl HashAlgorithm {
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
         match self {
             HashAlgorithm::Sha256 => sha2::Sha256::digest(data).to_vec(),
-            HashAlgorithm::Blake2b => blake2::Blake2b512::digest(data).to_vec(),
+            HashAlgorithm::Blake2b => blake2b_simd::blake2b(data).as_bytes().to_vec(),
             HashAlgorithm::Blake3 => {
                 let mut h = blake3::Hasher::new();
                 // Below a few MiB the thread hand-off costs more than it gains.
@@ -124,19 +124,43 @@ fn map(path: &Path) -> Result<Content, Error> {
     Ok(Content::Mapped(mmap))
 }
 
-/// Hashes every file whole, in parallel over files.
+/// Runs `f` on a pool with more threads than cores when there are few, large
+/// work items. A SHA-256 or BLAKE2b digest cannot be split, so with three
+/// 1 GB files on two cores a core-sized pool leaves one core idle for the
+/// whole third file; with one thread per item the OS time-slices them and
+/// both cores stay busy to the end (the reference gets the same effect from
+/// its oversized thread pool).
+fn with_pool<T: Send>(items: usize, f: impl FnOnce() -> T + Send) -> T {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = items.clamp(cores, cores * 4);
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(f),
+        // No threads to be had: the global pool still gives a correct result.
+        Err(_) => f(),
+    }
+}
+
+/// Hashes every file whole, in parallel over files, largest first.
 pub fn hash_files(files: &[FileEntry], alg: HashAlgorithm) -> Result<Vec<Hashed>, Error> {
-    files
-        .par_iter()
-        .map(|f| {
-            let content = map(&f.path)?;
-            Ok(Hashed {
-                file: f.name.clone(),
-                range: None,
-                digest: alg.digest(content.bytes()),
+    let mut sized: Vec<(u64, &FileEntry)> = files
+        .iter()
+        .map(|f| (std::fs::metadata(&f.path).map_or(0, |m| m.len()), f))
+        .collect();
+    sized.sort_by_key(|s| std::cmp::Reverse(s.0));
+    with_pool(files.len(), || {
+        sized
+            .par_iter()
+            .with_max_len(1)
+            .map(|(_, f)| {
+                let content = map(&f.path)?;
+                Ok(Hashed {
+                    file: f.name.clone(),
+                    range: None,
+                    digest: alg.digest(content.bytes()),
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }
 
 /// Hashes every non-empty file in `[k*S, min((k+1)*S, size))` pieces, in
@@ -164,17 +188,21 @@ pub fn hash_shards(
             start = end;
         }
     }
-    Ok(jobs
-        .par_iter()
-        .map(|&(i, start, end)| {
-            let bytes = &contents[i].bytes()[start as usize..end as usize];
-            Hashed {
-                file: files[i].name.clone(),
-                range: Some((start, end)),
-                digest: alg.digest(bytes),
-            }
-        })
-        .collect())
+    // Largest first, so that a short tail shard never starts last.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.2 - j.1));
+    Ok(with_pool(jobs.len(), || {
+        jobs.par_iter()
+            .with_max_len(1)
+            .map(|&(i, start, end)| {
+                let bytes = &contents[i].bytes()[start as usize..end as usize];
+                Hashed {
+                    file: files[i].name.clone(),
+                    range: Some((start, end)),
+                    digest: alg.digest(bytes),
+                }
+            })
+            .collect()
+    }))
 }
 
 #[cfg(test)]

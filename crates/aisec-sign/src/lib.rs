@@ -534,12 +534,10 @@ fn compare(
     let mut renamed = Vec::new();
     if !shards {
         // A removed and an added file with one digest: say "renamed".
-        let digest_of = |m: &dyn Fn(&str) -> Option<Vec<u8>>, f: &str| m(f);
-        let exp = |f: &str| expected.get(f).map(|r| r.digest.clone());
-        let act = |f: &str| actual_map.get(f).map(|r| r.digest.clone());
         removed.retain(|old| {
-            let d = digest_of(&exp, old);
-            if let Some(pos) = added.iter().position(|new| digest_of(&act, new) == d) {
+            let d = expected.get(old.as_str()).map(|r| &r.digest);
+            let same = |new: &String| actual_map.get(new.as_str()).map(|r| &r.digest) == d;
+            if let Some(pos) = added.iter().position(same) {
                 renamed.push((old.clone(), added.remove(pos)));
                 false
             } else {
