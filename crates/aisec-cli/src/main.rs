@@ -57,6 +57,22 @@ Configuration is read from aisec.toml in the first path or its nearest parent \
         /// Rule id, e.g. AISEC-ARC-001 (any case).
         id: String,
     },
+    /// Write a CycloneDX 1.6 AI bill of materials for a model or project directory.
+    #[command(after_help = "Examples:\n  aisec bom models/llama -o bom.json\n  \
+aisec bom . --with-findings --timestamp 2024-01-01T00:00:00Z   reproducible, with scan findings")]
+    Bom(BomArgs),
+    /// Sign a model directory or file (OpenSSF model-signing v1.0, ECDSA key).
+    #[command(
+        after_help = "Writes a Sigstore bundle that `model_signing verify key` (PyPI \
+model-signing 1.x) and `aisec verify` accept.\n\nExample:\n  aisec sign models/llama --key signing-key.pem"
+    )]
+    Sign(SignArgs),
+    /// Verify a model against its signature and a public key; names every changed file.
+    #[command(
+        after_help = "Exit codes: 0 verified, 1 not verified (changed, added, removed \
+or renamed files, wrong key), 2 usage error.\n\nExample:\n  aisec verify models/llama --key pub.pem"
+    )]
+    Verify(VerifyArgs),
     /// Look inside a pickle without loading it: opcodes or pseudo-Python.
     Pickle {
         #[command(subcommand)]
@@ -73,6 +89,74 @@ Example:\n  aisec db import osv-PyPI-all.zip   import an OSV export (one JSON pe
         #[arg(long, value_name = "DIR", global = true)]
         db_dir: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct BomArgs {
+    /// Model directory, project directory or single model file.
+    path: PathBuf,
+    /// Write the BOM to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Scan the path too and embed the findings as CycloneDX vulnerabilities.
+    #[arg(long)]
+    with_findings: bool,
+    /// Fixed `urn:uuid:...` serial number [default: derived from the content].
+    #[arg(long, value_name = "URN")]
+    serial_number: Option<String>,
+    /// Fixed RFC 3339 timestamp, for byte-identical BOMs [default: now].
+    #[arg(long, value_name = "TIME")]
+    timestamp: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HashChoice {
+    Sha256,
+    Blake2b,
+    Blake3,
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    /// The model directory (or single file) to sign.
+    model: PathBuf,
+    /// ECDSA P-256 or P-384 private key, PEM (PKCS#8 or SEC1).
+    #[arg(long, value_name = "PEM")]
+    key: PathBuf,
+    /// Where to write the signature [default: MODEL/model.sig for a
+    /// directory, MODEL.sig for a file].
+    #[arg(long, value_name = "FILE")]
+    signature: Option<PathBuf>,
+    /// Digest algorithm.
+    #[arg(long, value_enum, default_value_t = HashChoice::Sha256)]
+    hash: HashChoice,
+    /// Hash in shards of this many bytes (`shards` method) instead of whole files.
+    #[arg(long, value_name = "BYTES")]
+    shard_size: Option<u64>,
+    /// Hash symlinked files by content instead of refusing them.
+    #[arg(long)]
+    allow_symlinks: bool,
+    /// Model-relative paths to leave out (repeatable).
+    #[arg(long, value_name = "PATH")]
+    ignore_paths: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The signed model directory (or file).
+    model: PathBuf,
+    /// The signer's public key, PEM.
+    #[arg(long, value_name = "PEM")]
+    key: PathBuf,
+    /// The signature [default: MODEL/model.sig, or MODEL.sig beside a file].
+    #[arg(long, value_name = "FILE")]
+    signature: Option<PathBuf>,
+    /// Only check the files the signature lists; extra files pass.
+    #[arg(long)]
+    ignore_unsigned_files: bool,
+    /// Model-relative paths to leave out (repeatable).
+    #[arg(long, value_name = "PATH")]
+    ignore_paths: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -190,6 +274,11 @@ struct ScanArgs {
     /// Colour the table output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+
+    /// Fail unless every scanned path carries a signature that verifies with
+    /// this public key (OpenSSF model-signing; see `aisec verify`).
+    #[arg(long, value_name = "PEM")]
+    require_signature: Option<PathBuf>,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -216,6 +305,9 @@ fn main() -> ExitCode {
             explain(&registry::rules(&registry::scanners(None)), &id).map(|_| EXIT_CLEAN)
         }
         Command::Pickle { command } => run_pickle(command).map(|_| EXIT_CLEAN),
+        Command::Bom(args) => run_bom(args).map(|_| EXIT_CLEAN),
+        Command::Sign(args) => run_sign(args).map(|_| EXIT_CLEAN),
+        Command::Verify(args) => run_verify(args),
         Command::Db { command, db_dir } => {
             run_db(command, db_dir.unwrap_or_else(aisec_deps::default_db_dir)).map(|_| EXIT_CLEAN)
         }
@@ -313,6 +405,13 @@ fn run_scan(
         aisec_engine::scan(&request, &scanners, &aisec_engine::NoProgress)?
     };
     // Local date: a waiver "expires" on the user's calendar day, as written.
+    if let Some(key) = &args.require_signature {
+        for target in &args.paths {
+            if let Err(failure) = aisec_sign::verify_for_gate(target, key) {
+                report.findings.push(failure.to_finding());
+            }
+        }
+    }
     let today = jiff::ZonedDateTime::now().date();
     aisec_engine::filter(&mut report, &config, baseline.as_ref(), today);
 
@@ -348,6 +447,121 @@ fn run_scan(
     } else {
         EXIT_CLEAN
     })
+}
+
+fn run_bom(args: BomArgs) -> Result<()> {
+    let report = if args.with_findings {
+        let scanners = registry::scanners(aisec_deps::open(&aisec_deps::default_db_dir()).ok());
+        let request = ScanRequest {
+            targets: vec![args.path.clone()],
+            walk: WalkOptions::default(),
+            limits: Limits::default(),
+        };
+        let mut report = aisec_engine::scan(&request, &scanners, &aisec_engine::NoProgress)?;
+        report.finalize();
+        Some(report)
+    } else {
+        None
+    };
+    let options = aisec_bom::BomOptions {
+        serial_number: args.serial_number,
+        timestamp: args.timestamp,
+        report: report.as_ref(),
+        tool_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+    };
+    let bom = aisec_bom::build_bom(&args.path, &options)?;
+    for warning in &bom.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let text = bom.to_json_string();
+    match &args.output {
+        Some(p) => std::fs::write(p, text + "\n")
+            .with_context(|| format!("{}: cannot write BOM", p.display()))?,
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+fn hash_algorithm(choice: HashChoice) -> aisec_sign::HashAlgorithm {
+    match choice {
+        HashChoice::Sha256 => aisec_sign::HashAlgorithm::Sha256,
+        HashChoice::Blake2b => aisec_sign::HashAlgorithm::Blake2b,
+        HashChoice::Blake3 => aisec_sign::HashAlgorithm::Blake3,
+    }
+}
+
+/// `MODEL/model.sig` for a directory, `MODEL.sig` beside a file.
+fn default_signature_path(model: &std::path::Path) -> PathBuf {
+    if model.is_dir() {
+        model.join("model.sig")
+    } else {
+        let mut name = model.file_name().unwrap_or_default().to_os_string();
+        name.push(".sig");
+        model.with_file_name(name)
+    }
+}
+
+fn run_sign(args: SignArgs) -> Result<()> {
+    let hash = hash_algorithm(args.hash);
+    let serialization = match args.shard_size {
+        Some(shard_size) => aisec_sign::Serialization::Shards { hash, shard_size },
+        None => aisec_sign::Serialization::Files { hash },
+    };
+    let signature = args
+        .signature
+        .clone()
+        .unwrap_or_else(|| default_signature_path(&args.model));
+    let options = aisec_sign::SignOptions {
+        serialization,
+        allow_symlinks: args.allow_symlinks,
+        ignore_paths: args.ignore_paths,
+        ..aisec_sign::SignOptions::default()
+    };
+    let signed = aisec_sign::sign_to_file(&args.model, &args.key, &signature, &options)?;
+    eprintln!(
+        "signed {} ({} resources) -> {}",
+        args.model.display(),
+        signed.statement.resources.len(),
+        signature.display()
+    );
+    Ok(())
+}
+
+fn run_verify(args: VerifyArgs) -> Result<u8> {
+    let signature = match args.signature.clone() {
+        Some(s) => s,
+        None => aisec_sign::find_signature(&args.model).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no signature found (looked for model.sig inside and .sig beside it); pass --signature",
+                args.model.display()
+            )
+        })?,
+    };
+    let options = aisec_sign::VerifyOptions {
+        ignore_paths: args.ignore_paths,
+        ignore_unsigned_files: args.ignore_unsigned_files,
+        ..aisec_sign::VerifyOptions::default()
+    };
+    match aisec_sign::verify(&args.model, &signature, &args.key, &options) {
+        Ok(verified) => {
+            for w in &verified.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "verified: {} ({} files, {} root digest {}, {})",
+                args.model.display(),
+                verified.files,
+                verified.serialization.hash().as_str(),
+                verified.root_digest,
+                verified.curve
+            );
+            Ok(EXIT_CLEAN)
+        }
+        Err(e) => {
+            eprintln!("not verified: {}: {e}", args.model.display());
+            Ok(EXIT_FINDINGS)
+        }
+    }
 }
 
 fn run_pickle(command: PickleCommand) -> Result<()> {

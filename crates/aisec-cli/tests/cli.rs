@@ -645,3 +645,134 @@ fn pickles_in_every_compressed_wrapper_are_found() {
     files.dedup();
     assert_eq!(files.len(), 12, "{files:?}\n{report}");
 }
+
+fn sign_key(name: &str) -> PathBuf {
+    repo_root()
+        .join("crates/aisec-sign/tests/fixtures/keys")
+        .join(name)
+}
+
+#[test]
+fn signatures_from_the_reference_tool_verify_and_tampering_is_named() {
+    let sample = repo_root().join("../shared/model-signing/samples/p256-files");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    copy_dir(&sample.join("model"), &model);
+    let sig = s(&sample.join("model.sig")).to_owned();
+    let key = s(&sample.join("pub.pem")).to_owned();
+    let out = aisec(&["verify", s(&model), "--key", &key, "--signature", &sig]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    std::fs::write(model.join("config.json"), "{}").unwrap();
+    let out = aisec(&["verify", s(&model), "--key", &key, "--signature", &sig]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("config.json"));
+}
+
+#[test]
+fn sign_then_verify_and_gate_a_scan_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    std::fs::create_dir(&model).unwrap();
+    std::fs::write(model.join("weights.bin"), b"\x00\x01\x02").unwrap();
+    std::fs::write(model.join("config.json"), "{\"a\": 1}").unwrap();
+    let key = sign_key("p256-sec1.pem");
+    let public = sign_key("p256-pub.pem");
+
+    // Unsigned: the gate fails the scan.
+    let out = aisec(&[
+        "scan",
+        s(&model),
+        "-f",
+        "json",
+        "--require-signature",
+        s(&public),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(rule_ids(&json_report(&out)), vec!["AISEC-SIG-001"]);
+
+    let out = aisec(&["sign", s(&model), "--key", s(&key)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(model.join("model.sig").is_file());
+    assert_eq!(
+        aisec(&["verify", s(&model), "--key", s(&public)])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = aisec(&["scan", s(&model), "--require-signature", s(&public)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A file added after signing breaks both.
+    std::fs::write(model.join("extra.py"), "print('hi')\n").unwrap();
+    let out = aisec(&["verify", s(&model), "--key", s(&public)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("extra.py"));
+    let out = aisec(&[
+        "scan",
+        s(&model),
+        "-f",
+        "json",
+        "--require-signature",
+        s(&public),
+    ]);
+    assert_eq!(rule_ids(&json_report(&out)), vec!["AISEC-SIG-002"]);
+}
+
+#[test]
+fn bom_is_cyclonedx_and_reproducible() {
+    let model = fixture("formats/benign");
+    let args = [
+        "bom",
+        s(&model),
+        "--timestamp",
+        "2024-01-01T00:00:00Z",
+        "--with-findings",
+    ];
+    let a = aisec(&args);
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+    let b = aisec(&args);
+    assert_eq!(a.stdout, b.stdout, "same input, same BOM");
+    let bom: Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(bom["specVersion"], "1.6");
+    let models = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "machine-learning-model")
+        .count();
+    assert!(models >= 3, "{bom}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
