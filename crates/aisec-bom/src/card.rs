@@ -135,10 +135,17 @@ pub fn from_readme(text: &str) -> Result<Option<CardInfo>, String> {
     else {
         return Ok(None);
     };
-    let end = rest
-        .find("\n---")
-        .ok_or("front matter has no closing '---'")?;
+    // An empty front matter closes on the very next line.
+    let end = if rest.starts_with("---") {
+        0
+    } else {
+        rest.find("\n---")
+            .ok_or("front matter has no closing '---'")?
+    };
     let yaml = &rest[..end];
+    if yaml.trim().is_empty() {
+        return Ok(None);
+    }
     let v: Value = serde_yaml_ng::from_str(yaml).map_err(|e| format!("front matter: {e}"))?;
     let Some(obj) = v.as_object() else {
         return Ok(None);
@@ -327,6 +334,7 @@ mod tests {
             ]
         );
         assert_eq!(from_readme("# no front matter").unwrap(), None);
+        assert_eq!(from_readme("---\n---\n# empty").unwrap(), None);
         assert!(from_readme("---\nx: [\n---\n").is_err());
     }
 

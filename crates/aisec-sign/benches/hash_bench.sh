@@ -33,23 +33,27 @@ BYTES=$(du -sb "$M" | cut -f1)
 ONE="$M/model-00001-of-$(printf %05d "$SIZE").safetensors"
 cat "$M"/* > /dev/null   # warm the page cache
 
-# best-of-RUNS wall seconds of a command
+# best-of-RUNS: "wall cpu" seconds (cpu = user + sys) of the fastest run.
+# Wall time is what a user waits; CPU time per byte is the efficiency, and it
+# is far less disturbed by other load on a shared machine.
+TIMES=$(mktemp)
 best() {
-  local b=""
+  local b="" bc=""
   for _ in $(seq 1 "$RUNS"); do
-    local s e t
-    s=$(date +%s.%N); "$@" > /dev/null 2>&1 || { echo "FAILED"; return; }; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [[ -z "$b" ]] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
+    /usr/bin/time -f "%e %U %S" -o "$TIMES" "$@" > /dev/null 2>&1 || { echo "FAILED"; return; }
+    read -r w u s < "$TIMES"
+    if [[ -z "$b" ]] || (( $(echo "$w < $b" | bc -l) )); then b=$w; bc=$(echo "$u + $s" | bc -l); fi
   done
-  echo "$b"
+  echo "$b $bc"
 }
-row() { # label bytes seconds
-  if [[ "$3" == FAILED ]]; then printf '%-52s %8s\n' "$1" "failed"; return; fi
-  printf '%-52s %8.2f s %8.2f GB/s\n' "$1" "$3" "$(echo "$2 / $3 / 1000000000" | bc -l)"
+row() { # label bytes "wall cpu"
+  if [[ "$3" == FAILED ]]; then printf '%-50s %s\n' "$1" "failed"; return; fi
+  local w c; read -r w c <<< "$3"
+  printf '%-50s %7.2f s wall %6.2f GB/s   %7.2f s cpu %6.2f GB/cpu-s\n' "$1" "$w" \
+    "$(echo "$2 / $w / 1000000000" | bc -l)" "$c" "$(echo "$2 / ($c + 0.001) / 1000000000" | bc -l)"
 }
 
-echo "machine: $(nproc) cores, $(uname -m); model: $BYTES bytes in $(ls "$M" | wc -l) files; best of $RUNS"
+echo "machine: $(nproc) cores, $(uname -m), load $(cut -d" " -f1-3 /proc/loadavg); model: $BYTES bytes in $(ls "$M" | wc -l) files; best of $RUNS"
 ONEB=$(stat -c %s "$ONE")
 row "sha256sum, one 1 GiB file" "$ONEB" "$(best sha256sum "$ONE")"
 row "openssl dgst -sha256, one 1 GiB file" "$ONEB" "$(best openssl dgst -sha256 "$ONE")"
