@@ -42,7 +42,7 @@ use aisec_core::{
     Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, generic,
 };
 
-pub use engine::{SecretMatch, find_secrets, find_secrets_in_bytes, shannon_entropy};
+pub use engine::{SecretMatch, find_secrets, find_secrets_in_bytes, literal_hits, shannon_entropy};
 pub use notebook::{PiiHit, PiiKind, find_pii};
 pub use redact::redact;
 pub use rules::RULES;

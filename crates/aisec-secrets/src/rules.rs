@@ -64,7 +64,7 @@ provider_rule!(
     "huggingface-token",
     "Hugging Face access token",
     Severity::High,
-    "Hugging Face user access tokens (`hf_` and 34 letters) and legacy organisation tokens (`api_org_`).",
+    "Hugging Face user access tokens (`hf_` and 34 letters) where a token starts: after a quote, `=`, a blank or at the start of a line.",
     "A write token lets anyone push to your models and datasets: replace weights with a pickle that runs code on everyone who loads them. A read token exposes private and gated repositories.",
     "Invalidate it under Settings, Access Tokens, and prefer fine-grained tokens scoped to single repositories."
 );
@@ -84,7 +84,7 @@ provider_rule!(
     "replicate-api-token",
     "Replicate API token",
     Severity::High,
-    "Replicate API tokens (`r8_` and 37 characters).",
+    "Replicate API tokens (`r8_` and 37 characters) after a quote or `=`.",
     "The token runs models on your bill and reads your private models and predictions.",
     "Disable it in the Replicate account settings (API tokens)."
 );
@@ -154,7 +154,7 @@ provider_rule!(
     "github-token",
     "GitHub token",
     Severity::Critical,
-    "GitHub personal access tokens (classic `ghp_`, fine-grained `github_pat_`), OAuth (`gho_`), user-to-server (`ghu_`), server-to-server (`ghs_`) and refresh (`ghr_`) tokens.",
+    "GitHub personal access tokens (classic `ghp_`, fine-grained `github_pat_`), OAuth (`gho_`) and app installation (`ghs_`) tokens.",
     "A token acts as its owner on GitHub: pushes to repositories and workflows (a supply-chain attack on everything they build), reads private code and secrets of CI.",
     "Revoke it in GitHub settings (Developer settings, tokens) or through the credential revocation API."
 );
@@ -164,7 +164,7 @@ provider_rule!(
     "slack-token",
     "Slack token or incoming webhook",
     Severity::High,
-    "Slack bot, user, app and configuration tokens (`xoxb-`, `xoxp-`, `xoxa-`, `xoxe-`, ...) and incoming webhook URLs (`hooks.slack.com/services/...`).",
+    "Slack bot, user and configuration tokens (`xoxb-`, `xoxp-`, `xoxe-`) and incoming webhook URLs (`hooks.slack.com/services/...`).",
     "Tokens read and post in the workspace; webhooks post as your app, a phishing channel that looks internal.",
     "Revoke the token or webhook in the Slack app's settings (OAuth and Permissions, Incoming Webhooks)."
 );
@@ -194,7 +194,7 @@ provider_rule!(
     "json-web-token",
     "JSON Web Token",
     Severity::Medium,
-    "JSON Web Tokens (`eyJ...` header, payload and signature) whose header decodes to JSON with an `alg`.",
+    "JSON Web Tokens (header, payload and signature) whose header starts with `alg` or `typ` and decodes to JSON with an `alg`.",
     "A JWT is a bearer credential until it expires; service tokens are often issued without expiry.",
     "Invalidate the token (rotate the signing key if it cannot be revoked) and issue short-lived tokens at run time."
 );
@@ -204,7 +204,7 @@ provider_rule!(
     "database-url-with-password",
     "Database connection URL with an inline password",
     Severity::High,
-    "Connection URLs with a password for PostgreSQL, MySQL/MariaDB, MongoDB, Redis, AMQP, SQL Server, Oracle and ClickHouse (`postgresql://user:password@host/db`). Placeholders (`${DB_PASSWORD}`, `<password>`, `password`, `****`) are ignored.",
+    "Connection URLs with a password for PostgreSQL, MySQL/MariaDB, MongoDB, Redis, AMQP, SQL Server (`mssql`) and Oracle (`postgresql://user:password@host/db`). Placeholders (`${DB_PASSWORD}`, `<password>`, `password`, `****`) are ignored.",
     "Feature stores, experiment trackers and vector databases hold training data and user content; the URL is all an attacker needs.",
     "Change the database password, and build the URL at run time from the environment or a secret manager."
 );
