@@ -53,7 +53,16 @@ fn main() {
         }
         scanned += 1;
         bytes_read += bytes.len() as u64;
-        for f in ctx.run(&file) {
+        let t = Instant::now();
+        if std::env::var_os("AISEC_PARSE_ONLY").is_some() {
+            std::hint::black_box(aisec_code::parse_only(&bytes));
+            continue;
+        }
+        let findings = ctx.run(&file);
+        if std::env::var_os("AISEC_SLOW").is_some() && t.elapsed().as_millis() > 50 {
+            eprintln!("slow: {rel} ({} bytes) {:?}", bytes.len(), t.elapsed());
+        }
+        for f in findings {
             println!(
                 "{}:{}\t{}\t{}\t{}",
                 rel,

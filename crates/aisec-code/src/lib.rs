@@ -200,3 +200,10 @@ fn to_finding(
     }
     f
 }
+
+/// Parses without analysing (for the benchmark: separates tree-sitter's cost
+/// from the rules').
+#[doc(hidden)]
+pub fn parse_only(src: &[u8]) -> usize {
+    python::parse(src).map_or(0, |t| t.root_node().descendant_count())
+}

@@ -543,11 +543,33 @@ fn generic_value_ok(v: &[u8]) -> bool {
     {
         return false;
     }
-    // Paths, dotted names and identifiers are references to a secret, not one.
-    let identifier_like = v
+    // Code, not a credential: brackets, operators, separators.
+    if v.iter().any(|b| b"[](){}<>=,;\\".contains(b)) {
+        return false;
+    }
+    // A value that names itself (`bearer_token_123`, `my-secret-key`) is a
+    // fixture or a placeholder; issued credentials do not spell words.
+    if ["token", "secret", "passw", "bearer", "key", "pass"]
         .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-/:".contains(b))
-        && !v.iter().any(u8::is_ascii_digit);
+        .any(|w| lower.contains(w))
+    {
+        return false;
+    }
+    // Paths, dotted names and identifiers (`TRAINABLE_TOKENS`,
+    // `CountTokensParams`, `m1.encoder.weight`) are references, not secrets.
+    let identifier_like = !v.iter().any(u8::is_ascii_digit)
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-/:".contains(b));
+    let dotted_path = s.split('.').count() > 1
+        && s.split('.').all(|seg| {
+            seg.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    if dotted_path {
+        return false;
+    }
     let path_like = s.contains('/') && s.rsplit('/').next().is_some_and(|f| f.contains('.'));
     if identifier_like || path_like || s.contains(' ') {
         return false;
