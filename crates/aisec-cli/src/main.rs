@@ -136,9 +136,10 @@ struct SignArgs {
     /// Hash symlinked files by content instead of refusing them.
     #[arg(long)]
     allow_symlinks: bool,
-    /// Model-relative paths to leave out (repeatable).
+    /// Paths to leave out (repeatable), as `model_signing` takes them:
+    /// relative to the working directory, inside the model.
     #[arg(long, value_name = "PATH")]
-    ignore_paths: Vec<String>,
+    ignore_paths: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -154,9 +155,27 @@ struct VerifyArgs {
     /// Only check the files the signature lists; extra files pass.
     #[arg(long)]
     ignore_unsigned_files: bool,
-    /// Model-relative paths to leave out (repeatable).
+    /// Paths to leave out (repeatable), relative to the working directory,
+    /// inside the model.
     #[arg(long, value_name = "PATH")]
-    ignore_paths: Vec<String>,
+    ignore_paths: Vec<PathBuf>,
+}
+
+/// `--ignore-paths` as model-relative POSIX paths; a path outside the model
+/// is a usage error rather than a silently ignored option.
+fn model_relative(model: &std::path::Path, paths: &[PathBuf]) -> Result<Vec<String>> {
+    paths
+        .iter()
+        .map(|p| {
+            aisec_sign::relative_to_model(model, p).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--ignore-paths {}: not inside the model {}",
+                    p.display(),
+                    model.display()
+                )
+            })
+        })
+        .collect()
 }
 
 #[derive(Subcommand)]
@@ -514,7 +533,7 @@ fn run_sign(args: SignArgs) -> Result<()> {
     let options = aisec_sign::SignOptions {
         serialization,
         allow_symlinks: args.allow_symlinks,
-        ignore_paths: args.ignore_paths,
+        ignore_paths: model_relative(&args.model, &args.ignore_paths)?,
         ..aisec_sign::SignOptions::default()
     };
     let signed = aisec_sign::sign_to_file(&args.model, &args.key, &signature, &options)?;
@@ -538,7 +557,7 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
         })?,
     };
     let options = aisec_sign::VerifyOptions {
-        ignore_paths: args.ignore_paths,
+        ignore_paths: model_relative(&args.model, &args.ignore_paths)?,
         ignore_unsigned_files: args.ignore_unsigned_files,
         ..aisec_sign::VerifyOptions::default()
     };

@@ -17,8 +17,10 @@ pub fn scanners(deps_db: Option<aisec_deps::VulnDb>) -> Vec<Box<dyn Scanner>> {
 }
 
 pub fn rules(scanners: &[Box<dyn Scanner>]) -> RuleRegistry {
-    let tables =
-        std::iter::once(aisec_core::generic::RULES).chain(scanners.iter().map(|s| s.rules()));
+    // The signature gate is not a scanner but reports findings of its own.
+    let tables = [aisec_core::generic::RULES, aisec_sign::RULES]
+        .into_iter()
+        .chain(scanners.iter().map(|s| s.rules()));
     RuleRegistry::new(tables).expect("rule ids are unique (checked by a test)")
 }
 
