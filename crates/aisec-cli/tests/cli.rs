@@ -732,6 +732,32 @@ fn sign_then_verify_and_gate_a_scan_on_it() {
         s(&public),
     ]);
     assert_eq!(rule_ids(&json_report(&out)), vec!["AISEC-SIG-002"]);
+
+    // --ignore-paths are paths from the working directory, as model_signing takes them.
+    let extra = model.join("extra.py");
+    let out = aisec(&[
+        "verify",
+        s(&model),
+        "--key",
+        s(&public),
+        "--ignore-paths",
+        s(&extra),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = aisec(&[
+        "verify",
+        s(&model),
+        "--key",
+        s(&public),
+        "--ignore-paths",
+        "/etc",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
