@@ -69,10 +69,13 @@ def run_detect_secrets(ds, tree):
     secs = time.perf_counter() - t
     data = json.loads(p.stdout)
     found = set()
+    types = collections.Counter()
     for path, items in data.get("results", {}).items():
         for it in items:
             found.add((os.path.normpath(path), it["line_number"]))
-    return found, secs
+            if not path.startswith("planted"):
+                types[it["type"]] += 1
+    return found, secs, types
 
 
 def main():
@@ -84,7 +87,7 @@ def main():
     planted = plant(tree)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(tree) for f in fs)
     a, a_secs, a_note = run_aisec(aisec, tree)
-    d, d_secs = run_detect_secrets(ds, tree)
+    d, d_secs, d_types = run_detect_secrets(ds, tree)
     print(f"tree: {corpus} + {PLANTED_FILES} planted files, {size / 1e6:.1f} MB, {len(planted)} planted secrets")
     print(f"aisec:          {a_secs:.2f} s ({a_note})")
     print(f"detect-secrets: {d_secs:.2f} s")
@@ -104,6 +107,7 @@ def main():
     noise_a = {l for l in a if not l[0].startswith("planted/")}
     noise_d = {l for l in d if not l[0].startswith("planted/")}
     print(f"findings outside planted files: aisec {len(noise_a)}, detect-secrets {len(noise_d)}, both {len(noise_a & noise_d)}")
+    print("detect-secrets findings outside planted files, by plugin:", dict(d_types.most_common()))
     for tag, s in (("aisec only", noise_a - noise_d), ("detect-secrets only", noise_d - noise_a)):
         for loc in sorted(s)[:8]:
             print(f"  {tag}: {loc[0]}:{loc[1]}")
