@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Walk-and-read benchmark: a tree of N small files (default 100,000), scanned by
-# aisec and read by `find | xargs cat` on the same tree, warm cache, best of 3.
+# Walk-and-scan benchmark: a tree of N small files (default 100,000: Python,
+# JSON, text, markdown, binary), scanned by aisec with every scanner and read
+# by `find | xargs cat` on the same tree, warm cache, best of 3.
 # Usage: bash bench/walk.sh [N]    (builds release; the tree goes to $TMPDIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
-tree=${TMPDIR:-/tmp}/aisec-walk-bench-$n
+tree=${TMPDIR:-/tmp}/aisec-walk-bench-v2-$n
 if [ ! -d "$tree" ]; then
   python3 - "$tree" "$n" <<'PY'
 import os, sys, random
@@ -15,8 +16,18 @@ for i in range(n):
     d = os.path.join(root, f"d{i // 1000:03}", f"s{(i // 100) % 10}")
     os.makedirs(d, exist_ok=True)
     ext = random.choice([".py", ".json", ".txt", ".md", ".bin"])
+    n = random.randint(2, 20)
+    if ext == ".py":
+        body = "import os\n\n" + "".join(
+            f"def f{j}(x):\n    return x * {j} + len(os.sep)\n\n" for j in range(n))
+    elif ext == ".json":
+        body = "{" + ", ".join(f'"k{j}": {j}' for j in range(n)) + "}\n"
+    elif ext == ".bin":
+        body = bytes(random.getrandbits(8) for _ in range(n * 16))
+    else:
+        body = f"line {i} " * (n * 3)
     with open(os.path.join(d, f"f{i}{ext}"), "wb") as f:
-        f.write((f"line {i} " * random.randint(5, 60)).encode())
+        f.write(body if isinstance(body, bytes) else body.encode())
 PY
 fi
 cargo build --release --quiet
