@@ -25,7 +25,9 @@
 //! is published on crates.io with a stable API (ruff's parser is not published
 //! and pins to ruff's git revisions), is error-tolerant (a file with a syntax
 //! error, Python 2 code or a notebook cell with IPython syntax still yields a
-//! tree for everything around the error), and parses at hundreds of MB/s.
+//! tree for everything around the error), and fast enough: about 8 MB/s per
+//! core for parsing and 4 MB/s with every rule on real ML repositories, five
+//! times faster than bandit on the same files.
 //!
 //! # What it never does
 //! It never imports, executes or evaluates what it scans, never reads other
