@@ -31,7 +31,10 @@ TENSOR_BYTES = 10 * 1024 * 1024  # 200 x 10 MiB = 2000 MiB
 
 
 def fake_torch():
-    """Just enough of torch's module layout for pickle to name its globals."""
+    """Just enough of torch's module layout for pickle to name its globals
+    (made once: pickle checks that a global is the very object it names)."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"], sys.modules["torch._utils"]
     torch = types.ModuleType("torch")
     utils = types.ModuleType("torch._utils")
 
@@ -39,12 +42,14 @@ def fake_torch():
         raise RuntimeError("never called")
 
     _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
     utils._rebuild_tensor_v2 = _rebuild_tensor_v2
 
     class FloatStorage:
         pass
 
     FloatStorage.__module__ = "torch"
+    FloatStorage.__qualname__ = "FloatStorage"
     torch.FloatStorage = FloatStorage
     torch._utils = utils
     sys.modules["torch"] = torch
