@@ -110,21 +110,8 @@ impl Scanner for CodeScanner {
         let Some(kind) = source_kind(file) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        let limit = usize::try_from(ctx.limits.max_full_read).unwrap_or(usize::MAX);
-        let bytes = if file.bytes.len() > limit {
-            out.push(Finding::new(
-                &generic::LIMIT_EXCEEDED,
-                file,
-                format!(
-                    "{} bytes is over the full-read limit of {limit}; only the first {limit} bytes were analysed",
-                    file.bytes.len()
-                ),
-            ));
-            &file.bytes[..limit]
-        } else {
-            file.bytes
-        };
+        let (bytes, capped) = ctx.full_read(file, self.name());
+        let mut out: Vec<Finding> = capped.into_iter().collect();
         match kind {
             SourceKind::Python => {
                 for hit in analyse_python(bytes) {

@@ -153,6 +153,30 @@ impl ScanContext<'_> {
         findings
     }
 
+    /// The bytes a scanner that must read every byte (text, secrets, data)
+    /// may read: all of them, or the first [`Limits::max_full_read`] with a
+    /// finding saying what `scanner` left unread. One place for the cap, so
+    /// every such scanner reports it the same way.
+    pub fn full_read<'f>(
+        &self,
+        file: &FileInput<'f>,
+        scanner: &str,
+    ) -> (&'f [u8], Option<Finding>) {
+        let limit = usize::try_from(self.limits.max_full_read).unwrap_or(usize::MAX);
+        if file.bytes.len() <= limit {
+            return (file.bytes, None);
+        }
+        let finding = Finding::new(
+            &generic::LIMIT_EXCEEDED,
+            file,
+            format!(
+                "{} bytes is over the full-read limit of {limit}; the {scanner} scanner read the first {limit} bytes only",
+                file.bytes.len()
+            ),
+        );
+        (&file.bytes[..limit], Some(finding))
+    }
+
     /// Scans a member of `parent` (an archive entry, a decompressed stream)
     /// with every scanner, as a file of its own named `parent!member_name`.
     pub fn scan_member(
@@ -274,6 +298,27 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].rule_id, generic::SCANNER_CRASHED.id);
         assert_eq!(findings[0].evidence.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn full_reads_are_capped_and_say_so() {
+        let scanners: Vec<Box<dyn Scanner>> = Vec::new();
+        let limits = Limits {
+            max_full_read: 4,
+            ..Limits::default()
+        };
+        let ctx = ScanContext {
+            limits: &limits,
+            scanners: &scanners,
+        };
+        let small = FileInput::on_disk("a.txt", Path::new("a.txt"), b"abc");
+        assert_eq!(ctx.full_read(&small, "secrets"), (&b"abc"[..], None));
+        let big = FileInput::on_disk("b.txt", Path::new("b.txt"), b"abcdefgh");
+        let (bytes, finding) = ctx.full_read(&big, "secrets");
+        assert_eq!(bytes, b"abcd");
+        let finding = finding.unwrap();
+        assert_eq!(finding.rule_id, generic::LIMIT_EXCEEDED.id);
+        assert!(finding.message.contains("secrets scanner"));
     }
 
     #[test]

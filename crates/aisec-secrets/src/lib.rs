@@ -38,9 +38,7 @@ mod notebook;
 mod redact;
 pub mod rules;
 
-use aisec_core::{
-    Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, generic,
-};
+use aisec_core::{Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity};
 
 pub use engine::{SecretMatch, find_secrets, find_secrets_in_bytes, literal_hits, shannon_entropy};
 pub use notebook::{PiiHit, PiiKind, find_pii};
@@ -128,21 +126,8 @@ impl Scanner for SecretsScanner {
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let limit = usize::try_from(ctx.limits.max_full_read).unwrap_or(usize::MAX);
-        let bytes = if file.bytes.len() > limit {
-            out.push(Finding::new(
-                &generic::LIMIT_EXCEEDED,
-                file,
-                format!(
-                    "{} bytes is over the full-read limit of {limit}; secrets were looked for in the first {limit} bytes only",
-                    file.bytes.len()
-                ),
-            ));
-            &file.bytes[..limit]
-        } else {
-            file.bytes
-        };
+        let (bytes, capped) = ctx.full_read(file, self.name());
+        let mut out: Vec<Finding> = capped.into_iter().collect();
         let name = file.name();
         let lock = is_lock_file(name);
         let test = is_test_path(&file.display());
