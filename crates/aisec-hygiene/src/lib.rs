@@ -59,7 +59,7 @@ impl Scanner for ArchiveScanner {
         match file.kind {
             FileKind::Zip => scan_zip(file, ctx),
             FileKind::Tar => scan_tar(file, ctx),
-            FileKind::Zstd | FileKind::SevenZip => vec![
+            FileKind::SevenZip => vec![
                 Finding::new(
                     &rules::UNSCANNABLE_MEMBER,
                     file,
@@ -599,7 +599,41 @@ impl std::io::Write for CappedSink {
     }
 }
 
-/// Decompresses a gzip, bzip2, xz, lzma, zlib or lz4 stream within the
+/// Decodes every frame of a zstd stream (frames are independent, and a
+/// second frame is where an appended payload would sit) within the limits.
+fn read_zstd_frames(
+    bytes: &[u8],
+    ctx: &ScanContext<'_>,
+) -> (Vec<u8>, Option<String>, std::io::Result<()>) {
+    let cap = decompression_cap(bytes.len() as u64, ctx);
+    let mut out = Vec::new();
+    let mut input = bytes;
+    while !input.is_empty() {
+        let before = input.len();
+        let decoder = match ruzstd::decoding::StreamingDecoder::new(&mut input) {
+            Ok(d) => d,
+            Err(e) => return (out, None, Err(std::io::Error::other(e.to_string()))),
+        };
+        let room = cap + 1 - out.len() as u64;
+        if let Err(e) = decoder.take(room).read_to_end(&mut out) {
+            return (out, None, Err(e));
+        }
+        if out.len() as u64 > cap {
+            out.truncate(cap as usize);
+            return (
+                out,
+                Some(limit_reason(cap, bytes.len() as u64, ctx)),
+                Ok(()),
+            );
+        }
+        if input.len() == before {
+            break;
+        }
+    }
+    (out, None, Ok(()))
+}
+
+/// Decompresses a gzip, bzip2, xz, lzma, zlib, zstd or lz4 stream within the
 /// limits and scans what came out as a member of its own.
 fn scan_compressed(file: &FileInput<'_>, ctx: &ScanContext<'_>, kind: FileKind) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -616,6 +650,7 @@ fn scan_compressed(file: &FileInput<'_>, ctx: &ScanContext<'_>, kind: FileKind) 
             compressed,
             ctx,
         ),
+        FileKind::Zstd => read_zstd_frames(file.bytes, ctx),
         FileKind::Lz4 => bounded_read(
             lz4_flex::frame::FrameDecoder::new(file.bytes),
             compressed,
@@ -665,7 +700,7 @@ fn scan_compressed(file: &FileInput<'_>, ctx: &ScanContext<'_>, kind: FileKind) 
     let inner = if lower.ends_with(".tgz") || lower.ends_with(".tbz2") || lower.ends_with(".txz") {
         format!("{}.tar", &name[..name.len() - 4])
     } else if let Some(dot) = name.rfind('.').filter(|_| {
-        [".gz", ".bz2", ".xz", ".lzma", ".z", ".zlib", ".lz4"]
+        [".gz", ".bz2", ".xz", ".lzma", ".z", ".zlib", ".lz4", ".zst"]
             .iter()
             .any(|ext| lower.ends_with(ext))
     }) {

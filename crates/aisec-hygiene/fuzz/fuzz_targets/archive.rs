@@ -18,7 +18,17 @@ fuzz_target!(|data: &[u8]| {
         ..Limits::default()
     };
     let ctx = ScanContext { limits: &limits, scanners: &scanners };
-    for kind in [FileKind::Zip, FileKind::Tar, FileKind::Gzip] {
+    for kind in [
+        FileKind::Zip,
+        FileKind::Tar,
+        FileKind::Gzip,
+        FileKind::Bzip2,
+        FileKind::Xz,
+        FileKind::Lzma,
+        FileKind::Zlib,
+        FileKind::Lz4,
+        FileKind::Zstd,
+    ] {
         let file = FileInput {
             path: "fuzz",
             member: None,
