@@ -581,7 +581,7 @@ fn model_formats_from_the_real_libraries() {
     let out = aisec(&["scan", s(&fixture("formats/benign")), "-f", "json"]);
     let report = json_report(&out);
     assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
-    assert_eq!(report["stats"]["files_scanned"], 12);
+    assert_eq!(report["stats"]["files_scanned"], 14);
 
     let out = aisec(&["scan", s(&fixture("formats/malicious")), "-f", "json"]);
     assert_eq!(out.status.code(), Some(1));

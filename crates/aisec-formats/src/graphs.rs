@@ -33,8 +33,20 @@ pub struct OnnxReport {
     pub python_ops: Vec<String>,
     /// (tensor name, location) of external data that leaves the model dir.
     pub escaping_external_data: Vec<(String, String)>,
+    /// Every other external data reference, to check against the files.
+    pub external_data: Vec<ExternalData>,
     pub nodes: usize,
     pub error: Option<String>,
+}
+
+/// One tensor's `external_data`: where, from which byte, how many bytes
+/// (`None` when the model leaves them out: from 0, to the end of the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalData {
+    pub tensor: String,
+    pub location: String,
+    pub offset: Option<u64>,
+    pub length: Option<u64>,
 }
 
 pub fn location_escapes(location: &str) -> bool {
@@ -127,7 +139,7 @@ fn onnx_node(node: &[u8], depth: u32, report: &mut OnnxReport) {
 
 fn onnx_tensor(tensor: &[u8], report: &mut OnnxReport) {
     let mut name = "";
-    let mut locations = Vec::new();
+    let (mut location, mut offset, mut length) = (None, None, None);
     for (no, v) in fields(tensor) {
         match (no, v) {
             (8, v) => name = v.str().unwrap_or(""),
@@ -140,19 +152,30 @@ fn onnx_tensor(tensor: &[u8], report: &mut OnnxReport) {
                         _ => {}
                     }
                 }
-                if key == "location" {
-                    locations.push(value);
+                match key {
+                    "location" => location = Some(value),
+                    // ONNX stores these as decimal strings; one that does not
+                    // parse claims "everything" (u64::MAX) rather than nothing.
+                    "offset" => offset = Some(value.trim().parse().unwrap_or(u64::MAX)),
+                    "length" => length = Some(value.trim().parse().unwrap_or(u64::MAX)),
+                    _ => {}
                 }
             }
             _ => {}
         }
     }
-    for l in locations {
-        if location_escapes(l) {
-            report
-                .escaping_external_data
-                .push((name.to_owned(), l.to_owned()));
-        }
+    let Some(location) = location else { return };
+    if location_escapes(location) {
+        report
+            .escaping_external_data
+            .push((name.to_owned(), location.to_owned()));
+    } else {
+        report.external_data.push(ExternalData {
+            tensor: name.to_owned(),
+            location: location.to_owned(),
+            offset,
+            length,
+        });
     }
 }
 
@@ -283,12 +306,16 @@ pub(crate) mod tests {
     #[test]
     fn onnx_custom_ops_and_escaping_data() {
         let r = onnx(&onnx_model("Relu", "", "weights.bin"));
+        assert_eq!(r.nodes, 1);
+        assert!(r.custom_ops.is_empty() && r.escaping_external_data.is_empty());
         assert_eq!(
-            r,
-            OnnxReport {
-                nodes: 1,
-                ..OnnxReport::default()
-            }
+            r.external_data,
+            vec![ExternalData {
+                tensor: "weight".into(),
+                location: "weights.bin".into(),
+                offset: None,
+                length: None,
+            }]
         );
         let r = onnx(&onnx_model("PyOp", "ai.onnx.contrib", "../../etc/passwd"));
         assert_eq!(r.python_ops, vec!["ai.onnx.contrib::PyOp"]);

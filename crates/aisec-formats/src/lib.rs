@@ -278,6 +278,7 @@ fn scan_onnx(file: &FileInput<'_>) -> Vec<Finding> {
             .evidence(location.clone()),
         );
     }
+    out.extend(check_external_sizes(file, &report.external_data));
     for op in &report.python_ops {
         out.push(
             Finding::new(
@@ -313,6 +314,55 @@ fn scan_onnx(file: &FileInput<'_>) -> Vec<Finding> {
             file,
             format!("not a valid ONNX model: {e}"),
         ));
+    }
+    out
+}
+
+/// External data that claims more bytes than its file holds, or whose file
+/// is missing. Needs the model's directory (a documented sibling lookup: the
+/// size of the named file, never its content); members of archives have
+/// none and are not checked.
+fn check_external_sizes(file: &FileInput<'_>, external: &[graphs::ExternalData]) -> Vec<Finding> {
+    let Some(dir) = file.fs_path.and_then(|p| p.parent()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in external {
+        let Ok(meta) = std::fs::metadata(dir.join(&e.location)) else {
+            out.push(
+                Finding::new(
+                    &rules::ONNX_EXTERNAL_DATA,
+                    file,
+                    format!(
+                        "tensor `{}` reads external data from `{}`, which does not exist",
+                        e.tensor, e.location
+                    ),
+                )
+                .severity(Severity::Low)
+                .evidence(e.location.clone()),
+            );
+            continue;
+        };
+        let start = e.offset.unwrap_or(0);
+        let end = e.length.map_or(Some(meta.len()), |l| start.checked_add(l));
+        if start > meta.len() || end.is_none_or(|end| end > meta.len()) {
+            out.push(
+                Finding::new(
+                    &rules::ONNX_EXTERNAL_DATA,
+                    file,
+                    format!(
+                        "tensor `{}` claims bytes {}..{} of `{}`, which holds {} bytes",
+                        e.tensor,
+                        start,
+                        end.map_or("overflow".to_owned(), |v| v.to_string()),
+                        e.location,
+                        meta.len()
+                    ),
+                )
+                .severity(Severity::Medium)
+                .evidence(e.location.clone()),
+            );
+        }
     }
     out
 }

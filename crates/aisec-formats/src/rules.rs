@@ -123,10 +123,13 @@ pub static ONNX_EXTERNAL_DATA: Rule = Rule {
     explanation: "\
 ## What it finds
 An ONNX initializer stored as external data whose `location` is an absolute
-path, a Windows drive path, a URL, or climbs out with `..`.
+path, a Windows drive path, a URL, or climbs out with `..` (high); or, for a
+model on disk, external data that claims bytes beyond the end of its file
+(medium) or names a file that does not exist (low).
 
 ## Why it matters
-ONNX loaders read external data relative to the model file. A location such
+ONNX loaders read external data relative to the model file. Size claims past
+the end of a file push readers into over-reads and huge allocations. A location such
 as `../../../../etc/shadow` or `/home/user/.ssh/id_rsa` makes the loader read
 an arbitrary file into a weight tensor, from where it can leak through model
 outputs or logs (CVE-2022-25882, CVE-2024-27318 in the `onnx` package).
