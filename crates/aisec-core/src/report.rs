@@ -54,22 +54,31 @@ impl Report {
         }
     }
 
-    /// Sorts findings into report order and recounts the per-severity totals.
+    /// Sorts findings into report order, gives them their fingerprints and
+    /// counts them: the first step after scanning.
     pub fn finalize(&mut self) {
-        self.findings.sort_by(|a, b| {
-            let key = |f: &Finding| {
-                (
-                    f.location.path.clone(),
-                    f.location.member.clone(),
-                    f.location.line,
-                    f.location.byte_range.map(|r| r.start),
-                    f.rule_id.clone(),
-                    f.message.clone(),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        self.sort();
         crate::assign_fingerprints(&mut self.findings);
+        self.recount();
+    }
+
+    /// Report order: path, member, line, byte offset, rule, message.
+    pub fn sort(&mut self) {
+        fn key(f: &Finding) -> (&str, Option<&str>, Option<u32>, Option<u64>, &str, &str) {
+            (
+                &f.location.path,
+                f.location.member.as_deref(),
+                f.location.line,
+                f.location.byte_range.map(|r| r.start),
+                &f.rule_id,
+                &f.message,
+            )
+        }
+        self.findings.sort_by(|a, b| key(a).cmp(&key(b)));
+    }
+
+    /// Recounts the per-severity totals, every severity present.
+    pub fn recount(&mut self) {
         let mut counts: BTreeMap<Severity, u64> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
         for f in &self.findings {
             *counts.entry(f.severity).or_default() += 1;

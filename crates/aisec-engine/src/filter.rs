@@ -48,8 +48,8 @@ impl CompiledWaiver<'_> {
 }
 
 /// Drops waived findings (after fingerprints are assigned) and reports each
-/// expired waiver as a finding of its own, at the config file. Returns the
-/// number of findings waived.
+/// expired waiver as a finding of its own, at the config file, with its own
+/// fingerprint. Returns the number of findings waived.
 pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::Date) -> u64 {
     let compiled: Vec<CompiledWaiver<'_>> = config
         .waivers
@@ -76,6 +76,7 @@ pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::D
         .as_deref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| crate::config::CONFIG_FILE_NAME.to_owned());
+    let mut expired = Vec::new();
     for w in compiled.iter().filter(|w| w.expired) {
         let what = [
             w.waiver.rule.as_deref().map(|r| format!("rule {r}")),
@@ -90,7 +91,7 @@ pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::D
         .collect::<Vec<_>>()
         .join(", ");
         let expires = w.waiver.expires.map(|d| d.to_string()).unwrap_or_default();
-        report.findings.push(
+        expired.push(
             Finding::at_path(
                 &generic::WAIVER_EXPIRED,
                 config_path.clone(),
@@ -99,6 +100,8 @@ pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::D
             .evidence(format!("reason was: {}", w.waiver.reason)),
         );
     }
+    aisec_core::assign_fingerprints(&mut expired);
+    report.findings.append(&mut expired);
     waived
 }
 
@@ -167,5 +170,60 @@ impl Baseline {
             .findings
             .retain(|f| !self.fingerprints.contains(&f.fingerprint));
         (before - report.findings.len()) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aisec_core::{Report, ToolInfo};
+
+    fn report(findings: Vec<Finding>) -> Report {
+        let mut r = Report::new(
+            ToolInfo {
+                name: "aisec".into(),
+                version: "0".into(),
+            },
+            vec![],
+        );
+        r.findings = findings;
+        r
+    }
+
+    #[test]
+    fn a_finding_left_by_the_baseline_keeps_its_own_fingerprint() {
+        // Two identical findings: fingerprints tell them apart by occurrence.
+        let twin = || Finding::at_path(&generic::MALFORMED, "a.zip", "m").evidence("x");
+        let mut r = report(vec![twin(), twin()]);
+        crate::filter(
+            &mut r,
+            &Config::default(),
+            None,
+            jiff::civil::date(2026, 1, 1),
+        );
+        let (first, second) = (
+            r.findings[0].fingerprint.clone(),
+            r.findings[1].fingerprint.clone(),
+        );
+        assert_ne!(first, second);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        std::fs::write(
+            &path,
+            format!(r#"{{"schema_version": 1, "findings": [{{"fingerprint": "{first}"}}]}}"#),
+        )
+        .unwrap();
+        let baseline = Baseline::load(&path).unwrap();
+        let mut r = report(vec![twin(), twin()]);
+        crate::filter(
+            &mut r,
+            &Config::default(),
+            Some(&baseline),
+            jiff::civil::date(2026, 1, 1),
+        );
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].fingerprint, second);
+        assert_eq!(r.stats.suppressed.by_baseline, 1);
     }
 }

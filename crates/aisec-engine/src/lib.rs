@@ -178,15 +178,12 @@ pub fn filter(
     if let Some(b) = baseline {
         report.stats.suppressed.by_baseline = b.apply(report);
     }
-    // Expired-waiver findings were appended: sort and count again. Their
-    // fingerprints are new, which is right, they are new findings.
-    let fingerprints: Vec<String> = report
-        .findings
-        .iter()
-        .map(|f| f.fingerprint.clone())
-        .collect();
-    report.finalize();
-    debug_assert!(fingerprints.len() == report.findings.len());
+    // Expired-waiver findings were appended (with fingerprints of their own):
+    // sort and count again, but never re-fingerprint. Fingerprints number
+    // identical findings by occurrence, so recomputing them after the
+    // baseline removed some would give a survivor a removed one's identity.
+    report.sort();
+    report.recount();
 }
 
 /// Sizes the global thread pool the scan runs on. Call before the first scan.
