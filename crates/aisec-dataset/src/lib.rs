@@ -1,0 +1,1 @@
+//! Dataset protection for aisec: masking, tokenisation, encryption at rest, k-anonymity and poisoning signals.

@@ -1,0 +1,1 @@
+//! Infrastructure-as-code and CI/CD checks for ML platforms: Terraform, Kubernetes, Dockerfiles, GitHub Actions.
