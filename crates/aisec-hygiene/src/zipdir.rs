@@ -8,6 +8,8 @@
 
 /// Bytes searched backwards for the end-of-central-directory record: the
 /// record (22) plus the longest possible comment (65535).
+/// Size of a zip64 end record without extensible data.
+const ZIP64_EOCD_LEN: usize = 56;
 const EOCD_SEARCH: usize = 22 + 65535;
 /// Central directory entries read at most, whatever the archive claims.
 pub const MAX_ENTRIES: usize = 1_000_000;
@@ -127,18 +129,22 @@ pub fn read_central_directory(bytes: &[u8]) -> Result<CentralDirectory<'_>, ZipE
     let mut cd_offset = u64::from(u32_at(bytes, eocd + 16).ok_or(trunc)?);
 
     let mut end_of_cd = eocd as u64;
-    if (count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF)
-        && eocd >= 20
-        && u32_at(bytes, eocd - 20) == Some(SIG_ZIP64_LOCATOR)
-    {
-        let rec = u64_at(bytes, eocd - 12).ok_or(ZipError::Truncated("zip64 locator"))?;
-        let rec = usize::try_from(rec).map_err(|_| ZipError::Truncated("zip64 record"))?;
-        if u32_at(bytes, rec) != Some(SIG_ZIP64_EOCD) {
-            return Err(ZipError::BadSignature {
+    // A zip64 locator makes the zip64 end record authoritative even when the
+    // classic record holds no 0xFFFF markers (PyTorch always writes both), and
+    // the directory then ends where the zip64 record starts.
+    if eocd >= 20 && u32_at(bytes, eocd - 20) == Some(SIG_ZIP64_LOCATOR) {
+        let stated = u64_at(bytes, eocd - 12).ok_or(ZipError::Truncated("zip64 locator"))?;
+        // With bytes prepended the stated offset is short by their length;
+        // a record without extensible data sits right before the locator.
+        let adjacent = (eocd - 20).checked_sub(ZIP64_EOCD_LEN);
+        let rec = usize::try_from(stated)
+            .ok()
+            .filter(|&r| u32_at(bytes, r) == Some(SIG_ZIP64_EOCD))
+            .or(adjacent.filter(|&r| u32_at(bytes, r) == Some(SIG_ZIP64_EOCD)))
+            .ok_or(ZipError::BadSignature {
                 what: "zip64 end record",
-                offset: rec as u64,
-            });
-        }
+                offset: stated,
+            })?;
         let trunc = ZipError::Truncated("zip64 end record");
         count = u64_at(bytes, rec + 32).ok_or(trunc.clone())?;
         cd_size = u64_at(bytes, rec + 40).ok_or(trunc.clone())?;
@@ -359,6 +365,26 @@ pub(crate) mod tests {
         );
         let recovered = scan_local_headers(cut, 10);
         assert_eq!(recovered.len(), 2);
+    }
+
+    #[test]
+    fn zip64_records_without_markers_as_torch_writes_them() {
+        // torch.save always writes a zip64 end record and locator, even when
+        // the classic end record needs none; the directory ends at the former.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../aisec-cli/tests/fixtures/formats/benign/state_dict.pt"
+        );
+        let torch = std::fs::read(path).unwrap();
+        let cd = read_central_directory(&torch).unwrap();
+        assert_eq!(cd.prefix_len, 0);
+        assert!(cd.entries.iter().any(|e| e.name.ends_with(b"data.pkl")));
+        let mut shifted = vec![b'#'; 100];
+        shifted.extend_from_slice(&torch);
+        let cd = read_central_directory(&shifted).unwrap();
+        assert_eq!(cd.prefix_len, 100);
+        let data = cd.entries.iter().find(|e| e.name.ends_with(b"data.pkl")).unwrap();
+        assert!(read_local_header(&shifted, data.local_header_offset).is_ok());
     }
 
     #[test]

@@ -579,7 +579,23 @@ static ALLOW_CLASSES_UNDER: &[&str] = &["torch.nn.modules.", "torch.optim.", "sk
 
 /// Whole namespaces of estimators and functions that compute on data.
 /// Deny entries still win (`sklearn.datasets`, `sklearn.utils._testing`).
-static ALLOW_ANYTHING_UNDER: &[&str] = &["sklearn."];
+/// `__torch__.*` are TorchScript classes: TorchScript's own (C++) unpickler
+/// resolves them to classes compiled from the archive's `code/` (which the
+/// formats scanner inspects); Python's pickle cannot import them at all.
+static ALLOW_ANYTHING_UNDER: &[&str] = &["sklearn.", "__torch__."];
+
+/// Helpers TorchScript writes into its pickles (`data.pkl`, `constants.pkl`,
+/// `*.debug_pkl`). They live under `torch.jit`, which is denied as a whole,
+/// but each only returns its argument (torch/jit/_pickle.py), so they are
+/// allowed by exact name before the deny list is consulted.
+static TORCHSCRIPT_PICKLE_HELPERS: &[&str] = &[
+    "torch.jit._pickle.build_intlist",
+    "torch.jit._pickle.build_tensorlist",
+    "torch.jit._pickle.build_doublelist",
+    "torch.jit._pickle.build_boollist",
+    "torch.jit._pickle.build_tensor_from_id",
+    "torch.jit._pickle.restore_type_tag",
+];
 
 static TORCH_DTYPES: &[&str] = &[
     "float32",
@@ -845,6 +861,9 @@ pub fn classify(name: &str) -> Verdict {
             pattern: "overlong dotted name",
         };
     }
+    if TORCHSCRIPT_PICKLE_HELPERS.contains(&name) {
+        return Verdict::Allow;
+    }
     if let Some((severity, category, pattern)) = deny_match(name) {
         return Verdict::Deny {
             severity,
@@ -997,6 +1016,21 @@ mod tests {
             }
             v => panic!("{v:?}"),
         }
+    }
+
+    #[test]
+    fn torchscript_helpers_are_allowed_but_the_rest_of_torch_jit_is_not() {
+        assert_eq!(classify("torch.jit._pickle.build_intlist"), Verdict::Allow);
+        assert_eq!(classify("__torch__.MyModule"), Verdict::Allow);
+        assert!(matches!(classify("torch.jit.load"), Verdict::Deny { .. }));
+        assert!(matches!(
+            classify("torch.jit._pickle.os.system"),
+            Verdict::Deny { .. }
+        ));
+        assert!(matches!(
+            classify("__torch__.os.system"),
+            Verdict::Deny { .. }
+        ));
     }
 
     #[test]
