@@ -581,7 +581,7 @@ fn model_formats_from_the_real_libraries() {
     let out = aisec(&["scan", s(&fixture("formats/benign")), "-f", "json"]);
     let report = json_report(&out);
     assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report}");
-    assert_eq!(report["stats"]["files_scanned"], 14);
+    assert_eq!(report["stats"]["files_scanned"], 17);
 
     let out = aisec(&["scan", s(&fixture("formats/malicious")), "-f", "json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -614,6 +614,34 @@ fn model_formats_from_the_real_libraries() {
     assert!(
         has("smuggled.safetensors", "AISEC-MOD-002", "medium"),
         "{report}"
+    );
+    // Legacy Keras HDF5: vlen and fixed strings, JSON-escaped keys, superblock
+    // v3 after a user block, and dense attributes (reported, then searched).
+    for file in ["legacy.h5", "escaped.h5", "latest.h5", "dense.h5"] {
+        assert!(has(file, "AISEC-MOD-009", "critical"), "{file}: {report}");
+    }
+    assert!(has("dense.h5", "AISEC-GEN-002", "low"), "{report}");
+    assert!(!has("latest.h5", "AISEC-GEN-002", "low"), "{report}");
+    // TorchScript archives written by torch.jit.save (fixtures/gen/torch_fixtures.py).
+    assert!(
+        has("ts_setstate.pt", "AISEC-MOD-011", "critical"),
+        "{report}"
+    );
+    assert!(has("ts_file_io.pt", "AISEC-MOD-011", "high"), "{report}");
+    assert!(
+        has("ts_custom_op.pt", "AISEC-MOD-012", "medium"),
+        "{report}"
+    );
+    let ts_findings: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["location"]["path"].as_str().unwrap().contains("/ts_"))
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ts_findings.iter().all(|r| r.starts_with("AISEC-MOD-01")),
+        "TorchScript's own pickles and zip layout are not findings: {ts_findings:?}"
     );
 }
 

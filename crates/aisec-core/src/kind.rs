@@ -122,7 +122,12 @@ pub fn sniff_content(bytes: &[u8]) -> Option<FileKind> {
     if starts(b"GGUF") {
         return Some(FileKind::Gguf);
     }
-    if starts(b"\x89HDF\r\n\x1a\n") {
+    // HDF5 allows a user block before the superblock, which then sits at 512
+    // or a larger power of two (h5py's `userblock_size`).
+    if [0usize, 512, 1024, 2048, 4096]
+        .iter()
+        .any(|&at| bytes.get(at..at + 8) == Some(b"\x89HDF\r\n\x1a\n"))
+    {
         return Some(FileKind::Hdf5);
     }
     // zlib: CMF 0x78 (deflate, 32K window) and one of the four FLG bytes that
@@ -236,6 +241,16 @@ mod tests {
             FileKind::Zip
         );
         assert_eq!(detect_kind(b"hello", "x.npy"), FileKind::Text);
+    }
+
+    #[test]
+    fn hdf5_after_a_user_block_is_hdf5() {
+        let mut bytes = b"my user block".to_vec();
+        bytes.resize(1024, 0);
+        bytes.extend_from_slice(b"\x89HDF\r\n\x1a\n\x03");
+        assert_eq!(detect_kind(&bytes, "weights.bin"), FileKind::Hdf5);
+        bytes[1024] = b'X';
+        assert_ne!(detect_kind(&bytes, "weights.bin"), FileKind::Hdf5);
     }
 
     #[test]

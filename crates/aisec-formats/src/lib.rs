@@ -12,6 +12,7 @@
 
 pub mod gguf;
 pub mod graphs;
+pub mod hdf5;
 pub mod jinja;
 pub mod keras;
 pub mod mlflow;
@@ -19,6 +20,7 @@ pub mod numpy;
 pub mod proto;
 pub mod rules;
 pub mod safetensors;
+pub mod torchscript;
 
 use aisec_core::{
     Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, generic,
@@ -90,6 +92,7 @@ impl Scanner for FormatsScanner {
         ) || (file.kind == FileKind::Text
             && (is_template_file(file.name()) || file.name() == "MLmodel"))
             || is_model_config(file)
+            || file.member.is_some_and(torchscript::is_torchscript_source)
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
@@ -97,6 +100,11 @@ impl Scanner for FormatsScanner {
         // extension scanners' business; judging it here would only add noise.
         if matches!(file.kind, FileKind::Pickle | FileKind::Zip) {
             return Vec::new();
+        }
+        if file.kind == FileKind::Text
+            && file.member.is_some_and(torchscript::is_torchscript_source)
+        {
+            return scan_torchscript(file);
         }
         let ext = file.extension();
         match (file.kind, ext.as_deref()) {
@@ -433,10 +441,101 @@ fn keras_findings(file: &FileInput<'_>, config: &Value, at: Option<u64>) -> Vec<
         .collect()
 }
 
+/// Root attributes that `keras.models.load_model` deserialises from a
+/// legacy `.h5` model.
+const KERAS_H5_ATTRIBUTES: &[&str] = &["model_config", "training_config"];
+
+/// Legacy Keras HDF5: the configs are read from the root group's attributes,
+/// where Keras reads them (so `\u`-escaped keys or variable-length strings
+/// are seen as Keras sees them). What the reader cannot read (dense attribute
+/// storage, a broken file) is reported, and the raw bytes are then searched
+/// for embedded configs instead.
 fn scan_hdf5(file: &FileInput<'_>) -> Vec<Finding> {
-    keras::embedded_configs(file.bytes, MAX_EMBEDDED_CONFIGS)
+    let mut out = Vec::new();
+    let unread = match hdf5::root_string_attributes(file.bytes, KERAS_H5_ATTRIBUTES) {
+        Ok(attrs) => {
+            for attr in &attrs.strings {
+                match serde_json::from_slice::<Value>(&attr.value) {
+                    Ok(config) => {
+                        out.extend(keras_findings(file, &config, Some(attr.offset as u64)))
+                    }
+                    Err(e) => out.push(
+                        Finding::new(
+                            &generic::MALFORMED,
+                            file,
+                            format!("HDF5 attribute `{}` is not JSON: {e}", attr.name),
+                        )
+                        .bytes(attr.offset as u64, attr.offset as u64),
+                    ),
+                }
+            }
+            attrs.unread
+        }
+        Err(e) => vec![format!("not a readable HDF5 file: {e}")],
+    };
+    if unread.is_empty() {
+        return out;
+    }
+    for why in unread {
+        out.push(
+            Finding::new(
+                &generic::MALFORMED,
+                file,
+                format!("HDF5: {why}; searched the raw bytes for model configs instead"),
+            )
+            .severity(Severity::Low)
+            .evidence(why),
+        );
+    }
+    out.extend(
+        keras::embedded_configs(file.bytes, MAX_EMBEDDED_CONFIGS)
+            .into_iter()
+            .flat_map(|(at, config)| keras_findings(file, &config, Some(at as u64))),
+    );
+    out
+}
+
+fn scan_torchscript(file: &FileInput<'_>) -> Vec<Finding> {
+    torchscript::analyse(file.bytes)
         .into_iter()
-        .flat_map(|(at, config)| keras_findings(file, &config, Some(at as u64)))
+        .map(|issue| {
+            let at_load = issue.runs_at_load();
+            let when = match &issue {
+                torchscript::TsIssue::FileOrNative { method: Some(m), .. }
+                | torchscript::TsIssue::CustomOperator { method: Some(m), .. } => {
+                    if at_load {
+                        format!("in `{m}`, which runs while the archive loads")
+                    } else {
+                        format!("in `{m}`")
+                    }
+                }
+                _ => "at module level".to_string(),
+            };
+            match issue {
+                torchscript::TsIssue::FileOrNative { name, effect, line, offset, .. } => {
+                    let f = Finding::new(
+                        &rules::TORCHSCRIPT_FILE_OR_NATIVE,
+                        file,
+                        format!("TorchScript calls `{name}`, which {effect}, {when}"),
+                    )
+                    .evidence(name)
+                    .line(line as u32, None)
+                    .bytes(offset as u64, offset as u64);
+                    if at_load { f.severity(Severity::Critical) } else { f }
+                }
+                torchscript::TsIssue::CustomOperator { name, namespace, line, offset, .. } => {
+                    let f = Finding::new(
+                        &rules::TORCHSCRIPT_CUSTOM_OPERATOR,
+                        file,
+                        format!("TorchScript calls `{name}` from namespace `{namespace}`, which only a native extension registers, {when}"),
+                    )
+                    .evidence(name)
+                    .line(line as u32, None)
+                    .bytes(offset as u64, offset as u64);
+                    if at_load { f.severity(Severity::High) } else { f }
+                }
+            }
+        })
         .collect()
 }
 

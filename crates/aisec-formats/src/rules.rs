@@ -271,6 +271,67 @@ control.",
     ],
 };
 
+pub static TORCHSCRIPT_FILE_OR_NATIVE: Rule = Rule {
+    id: "AISEC-MOD-011",
+    name: "torchscript-file-or-native-op",
+    summary: "TorchScript code in a model reads or writes files or loads native code",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+TorchScript source (`code/__torch__/**.py` inside a `torch.jit.save` archive)
+that calls an operator touching the file system or loading native code:
+`torch.save` / `ops.aten.save` (writes any path), `torch.from_file` /
+`ops.aten.from_file` (reads any path), `torch.load`, `torch.jit.load`,
+`torch.ops.load_library`. Critical when the call sits in `__setstate__`, which
+runs while the archive loads; high anywhere else (it runs when the model is
+called). Names are matched after tokenising, so `torch . ops . aten . save`
+split over lines is the same call; strings and comments are ignored.
+
+## Why it matters
+`torch.load` hands TorchScript archives to `torch.jit.load`, where
+`weights_only=True` does not apply (CVE-2025-32434). TorchScript cannot import
+Python modules, but writing a file is enough to plant code (a `.pth` file in
+site-packages, a shell profile, a cron entry), and reading one is enough to
+pull secrets into tensors the model returns. A model has no reason to do
+either.
+
+## Remediation
+Do not load the archive. Ask for weights in safetensors and the architecture as
+reviewed source code, or re-export the model yourself from trusted code.",
+    references: &[
+        cwe!(73),
+        refs::CWE_502,
+        refs::ATLAS_SUPPLY_CHAIN,
+        refs::OWASP_ML06,
+    ],
+};
+
+pub static TORCHSCRIPT_CUSTOM_OPERATOR: Rule = Rule {
+    id: "AISEC-MOD-012",
+    name: "torchscript-custom-operator",
+    summary: "TorchScript code calls operators that only a native extension library provides",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+TorchScript source that calls `ops.<namespace>.<op>` or uses
+`torch.classes.<namespace>.<Class>` for a namespace PyTorch and its domain
+libraries (torchvision, torchaudio) do not register. The evidence names the
+operator.
+
+## Why it matters
+Such operators exist only after a native library has been loaded
+(`torch.ops.load_library`, an `import` of a compiled extension): the model
+cannot run without native code from somewhere, and whoever supplies the model
+will also want to supply that library. Native code is outside every scanner's
+view and runs with the loader's rights.
+
+## Remediation
+Find out which package registers the namespace, check that it is a dependency
+you already trust and pin it, or re-export the model without the custom
+operator.",
+    references: &[cwe!(829), refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
+};
+
 pub static RULES: &[&Rule] = &[
     &TEMPLATE_INJECTION,
     &SAFETENSORS_LAYOUT,
@@ -282,4 +343,6 @@ pub static RULES: &[&Rule] = &[
     &KERAS_LAMBDA,
     &KERAS_FOREIGN_OBJECT,
     &MLFLOW_CODE_ON_LOAD,
+    &TORCHSCRIPT_FILE_OR_NATIVE,
+    &TORCHSCRIPT_CUSTOM_OPERATOR,
 ];

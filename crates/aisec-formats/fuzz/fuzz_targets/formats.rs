@@ -35,6 +35,8 @@ fuzz_target!(|data: &[u8]| {
             let _ = aisec_formats::FormatsScanner.scan(&file, &ctx);
         }
     }
+    let _ = aisec_formats::torchscript::analyse(data);
+    let _ = aisec_formats::hdf5::root_string_attributes(data, &["model_config", "training_config"]);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = aisec_formats::jinja::analyse(text);
     }
