@@ -1,1 +1,201 @@
-//! Infrastructure-as-code and CI/CD checks for ML platforms: Terraform, Kubernetes, Dockerfiles, GitHub Actions.
+//! Infrastructure-as-code and CI/CD checks for ML platforms: Terraform,
+//! Kubernetes, docker-compose, Dockerfiles and GitHub Actions workflows.
+//!
+//! # What it finds
+//! Rules `AISEC-IAC-001`..`031` (see [`RULES`]): SageMaker, Vertex AI and
+//! Azure ML notebooks and compute with public network paths or root, ML
+//! resources without customer-managed keys, SageMaker models without network
+//! isolation, public/unversioned/unencrypted/unlogged S3 buckets, IAM
+//! wildcards on ML and data services, Bedrock without guardrails or
+//! invocation logging; model-serving workloads on Kubernetes (KServe,
+//! Seldon, Ray, Kubeflow, Triton/vLLM/TGI images) that run privileged, as
+//! root, without limits, with host mounts, mutable images, http model URIs,
+//! public LoadBalancers or literal secrets; Dockerfiles that pipe downloads
+//! into shells, use mutable bases, run as root, install from extra or
+//! insecure indexes, bake secrets in or fetch models without checksums; and
+//! workflows with unpinned actions, pwn-request checkouts, script
+//! injection, echoed secrets, broad token permissions, or model uploads
+//! without an `aisec scan`/`aisec sign` gate.
+//!
+//! # How
+//! The content decides: a YAML document with `apiVersion` and `kind` is a
+//! Kubernetes object whatever the file is called, `on` + `jobs` is a
+//! workflow, `services` is compose. Terraform is recognised by name (`.tf`,
+//! `.tf.json`: HCL has no magic) and parsed with hcl-edit; YAML with
+//! saphyr-parser's events into a bounded tree ([`yaml`]); Dockerfiles by
+//! name or by a first `FROM`/`ARG` instruction, with a small parser of our
+//! own ([`docker`]). Every finding carries the file and a line.
+//!
+//! # What it never does
+//! It never executes or renders anything it scans (no Helm, no Terraform
+//! plan, no shell), never reaches the network, and never panics on hostile
+//! input: YAML aliases are pointers, never copies (billion laughs costs
+//! nothing), nodes and depth are capped, HCL nesting is capped by hcl-edit.
+//! A file that does not parse is one `AISEC-GEN-002` finding and the scan
+//! goes on. The only reads beyond the file's bytes are the sibling `.tf`
+//! files of a Terraform file on disk, bounded as documented in
+//! [`terraform`].
+
+pub mod actions;
+pub mod common;
+pub mod docker;
+pub mod k8s;
+pub mod rules;
+pub mod terraform;
+pub mod yaml;
+
+use aisec_core::{FileInput, FileKind, Finding, ScanContext, Scanner, generic};
+
+pub use rules::RULES;
+
+/// Bytes of the head that `detect` looks at.
+const HEAD: usize = 4096;
+
+/// The IaC scanner. Stateless; construct with `IacScanner`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IacScanner;
+
+/// What a file is, as far as this scanner cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IacKind {
+    Terraform,
+    TerraformJson,
+    Dockerfile,
+    Yaml,
+}
+
+fn is_dockerfile_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+        || (lower.starts_with("dockerfile.") && !lower.ends_with(".md") && !lower.ends_with(".txt"))
+}
+
+/// YAML keys that mark a document this scanner checks.
+const YAML_MARKERS: &[&[u8]] = &[b"apiVersion", b"jobs:", b"services:"];
+
+/// Extensions that are never Dockerfiles, so content sniffing skips them.
+const NOT_DOCKERFILE: &[&str] = &[
+    "py", "md", "txt", "rst", "json", "yml", "yaml", "toml", "cfg", "ini", "sh", "js", "ts", "go",
+    "rs", "java", "c", "h", "cpp", "html", "ipynb", "csv", "sql", "r", "tf", "hcl",
+];
+
+/// Classifies a file from its kind, name and head. Cheap: no parsing.
+pub fn classify(file: &FileInput<'_>) -> Option<IacKind> {
+    if file.kind != FileKind::Text {
+        return None;
+    }
+    let name = file.name();
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".tf") {
+        return Some(IacKind::Terraform);
+    }
+    if lower.ends_with(".tf.json") {
+        return Some(IacKind::TerraformJson);
+    }
+    if is_dockerfile_name(name) {
+        return Some(IacKind::Dockerfile);
+    }
+    let head = &file.bytes[..file.bytes.len().min(HEAD)];
+    let ext = file.extension();
+    if matches!(ext.as_deref(), Some("yml" | "yaml")) {
+        let marked = YAML_MARKERS
+            .iter()
+            .any(|m| head.windows(m.len()).any(|w| w == *m));
+        return marked.then_some(IacKind::Yaml);
+    }
+    if ext.as_deref().is_some_and(|e| NOT_DOCKERFILE.contains(&e)) {
+        return None;
+    }
+    let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if matches!(first, Some(b'F' | b'A' | b'#')) && docker::sniff(&String::from_utf8_lossy(head)) {
+        return Some(IacKind::Dockerfile);
+    }
+    None
+}
+
+impl Scanner for IacScanner {
+    fn name(&self) -> &'static str {
+        "iac"
+    }
+
+    fn rules(&self) -> &'static [&'static aisec_core::Rule] {
+        RULES
+    }
+
+    fn detect(&self, file: &FileInput<'_>) -> bool {
+        classify(file).is_some()
+    }
+
+    fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+        let Some(kind) = classify(file) else {
+            return Vec::new();
+        };
+        let (bytes, capped) = ctx.full_read(file, self.name());
+        let mut out: Vec<Finding> = capped.into_iter().collect();
+        let text = String::from_utf8_lossy(bytes);
+        match kind {
+            IacKind::Terraform => out.extend(terraform::check(file, &text, false)),
+            IacKind::TerraformJson => out.extend(terraform::check(file, &text, true)),
+            IacKind::Dockerfile => out.extend(docker::check(file, &text)),
+            IacKind::Yaml => scan_yaml(file, &text, &mut out),
+        }
+        out
+    }
+}
+
+/// Helm chart templates and other unrendered YAML hold `{{ }}` that is not
+/// YAML; GitHub's `${{ }}` is fine.
+fn is_template(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(2)
+        .enumerate()
+        .any(|(i, w)| w == b"{{" && (i == 0 || b[i - 1] != b'$'))
+}
+
+fn scan_yaml(file: &FileInput<'_>, text: &str, out: &mut Vec<Finding>) {
+    let (y, err) = yaml::Yaml::parse(text);
+    let mut k8s_docs = Vec::new();
+    let mut recognised = false;
+    for &doc in &y.docs {
+        if actions::is_workflow(&y, doc) {
+            recognised = true;
+            actions::check(file, &y, doc, out);
+        } else if k8s::is_k8s(&y, doc) {
+            recognised = true;
+            k8s_docs.push(doc);
+        } else if k8s::is_compose(&y, doc) {
+            recognised = true;
+            k8s::check_compose(file, &y, doc, out);
+        }
+    }
+    if !k8s_docs.is_empty() {
+        k8s::check_k8s(file, &y, &k8s_docs, out);
+    }
+    if let Some(e) = err {
+        // Unrendered templates are not YAML yet: say nothing rather than
+        // flag every Helm chart. Other YAML that merely mentions a marker
+        // word is not ours to judge unless some document was recognised or
+        // the head looks like an object we check.
+        let head = &text[..text.len().min(HEAD)];
+        let looks_iac = recognised
+            || (head.contains("apiVersion") && head.contains("kind"))
+            || (head.contains("jobs:") && (head.contains("on:") || head.contains("\"on\":")));
+        if !is_template(text) && looks_iac {
+            out.push(
+                Finding::new(
+                    &generic::MALFORMED,
+                    file,
+                    format!(
+                        "not valid YAML at line {}: {}; documents after this point were not checked",
+                        e.line, e.message
+                    ),
+                )
+                .evidence(e.message)
+                .line(e.line.max(1), Some(e.col)),
+            );
+        }
+    }
+}
