@@ -1,6 +1,7 @@
 //! `aisec`: the command line. Thin glue: arguments → engine → writers → exit
 //! code. Everything that decides anything lives in the library crates.
 
+mod data;
 mod progress;
 mod registry;
 
@@ -88,6 +89,11 @@ Example:\n  aisec db import osv-PyPI-all.zip   import an OSV export (one JSON pe
         /// Database directory [default: $AISEC_DB_DIR, else the user cache dir].
         #[arg(long, value_name = "DIR", global = true)]
         db_dir: Option<PathBuf>,
+    },
+    /// Datasets: find personal data per column, mask, encrypt, measure anonymity and quality.
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
     },
 }
 
@@ -330,6 +336,7 @@ fn main() -> ExitCode {
         Command::Db { command, db_dir } => {
             run_db(command, db_dir.unwrap_or_else(aisec_deps::default_db_dir)).map(|_| EXIT_CLEAN)
         }
+        Command::Data { command } => data::run(command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

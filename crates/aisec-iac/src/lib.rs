@@ -199,3 +199,104 @@ fn scan_yaml(file: &FileInput<'_>, text: &str, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use aisec_core::{Limits, detect_kind};
+    use proptest::prelude::*;
+
+    /// Names that route to each parser; YAML goes by content once named so.
+    const NAMES: &[&str] = &[
+        "main.tf",
+        "main.tf.json",
+        "Dockerfile",
+        "deploy.yaml",
+        ".github/workflows/ci.yml",
+        "noext",
+    ];
+
+    fn scan_as(name: &str, bytes: &[u8]) -> Vec<Finding> {
+        let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
+        let limits = Limits::default();
+        let ctx = ScanContext {
+            limits: &limits,
+            scanners: &scanners,
+        };
+        let file = FileInput {
+            path: name,
+            member: None,
+            fs_path: None,
+            bytes,
+            kind: detect_kind(bytes, name),
+            depth: 0,
+        };
+        // Straight to the scanner: `ctx.run` would hide a panic as a finding.
+        if IacScanner.detect(&file) {
+            IacScanner.scan(&file, &ctx)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Fragments of every language the scanner reads, so random inputs reach
+    /// deep into the parsers rather than failing on the first byte.
+    fn iac_text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "resource \"aws_s3_bucket\" \"b\" {\n",
+            "resource \"aws_sagemaker_notebook_instance\" \"n\" {\n",
+            "  root_access = \"Enabled\"\n",
+            "  acl = var.acl\n",
+            "variable \"acl\" { default = \"public-read\" }\n",
+            "locals { x = \"${local.x}\" }\n",
+            "}\n",
+            "{",
+            "apiVersion: v1\nkind: Pod\n",
+            "spec:\n  containers:\n  - image: vllm/vllm-openai:latest\n",
+            "    securityContext: {privileged: true}\n",
+            "&a [*a, *a]\n",
+            "---\n",
+            "on: pull_request_target\njobs:\n  j:\n    steps:\n",
+            "      - uses: actions/checkout@v4\n        with: {ref: ${{ github.event.pull_request.head.sha }}}\n",
+            "      - run: echo ${{ secrets.TOKEN }}\n",
+            "services:\n  api:\n    image: x\n",
+            "FROM python:3\n",
+            "RUN curl -sSL http://x | sh\n",
+            "ARG HF_TOKEN=hf_abc\n",
+            "\\\n",
+            "\"",
+            "\n",
+            "  - ",
+            "é\u{0}",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn the_harness_reaches_the_rules() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: vllm/vllm-openai:latest\n    securityContext: {privileged: true}\n";
+        assert!(!scan_as("deploy.yaml", pod.as_bytes()).is_empty());
+        let tf = "resource \"aws_sagemaker_notebook_instance\" \"n\" {\n  root_access = \"Enabled\"\n}\n";
+        assert!(!scan_as("main.tf", tf.as_bytes()).is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            for name in NAMES {
+                let _ = scan_as(name, &bytes);
+            }
+        }
+
+        #[test]
+        fn iac_shaped_text_never_panics_and_every_finding_has_a_line(text in iac_text()) {
+            for name in NAMES {
+                for f in scan_as(name, text.as_bytes()) {
+                    prop_assert!(f.location.line.is_some_and(|l| l >= 1), "{f:?}");
+                }
+            }
+        }
+    }
+}
