@@ -41,7 +41,7 @@ pub mod rules;
 use aisec_core::{Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity};
 
 pub use engine::{SecretMatch, find_secrets, find_secrets_in_bytes, literal_hits, shannon_entropy};
-pub use notebook::{PiiHit, PiiKind, find_pii};
+pub use notebook::{CellText, PiiHit, PiiKind, cells as notebook_cells, find_pii};
 pub use redact::redact;
 pub use rules::RULES;
 

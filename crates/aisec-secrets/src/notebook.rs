@@ -16,6 +16,8 @@ pub struct CellText {
     pub outputs: String,
 }
 
+/// The cells of a notebook with their source and saved-output text, or
+/// `None` when `raw` is not a notebook (also used by aisec-data to profile outputs).
 pub fn cells(raw: &[u8]) -> Option<Vec<CellText>> {
     let doc: Value = serde_json::from_slice(raw).ok()?;
     let cells = doc.get("cells")?.as_array()?;
