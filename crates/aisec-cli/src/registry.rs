@@ -12,6 +12,7 @@ pub fn scanners(deps_db: Option<aisec_deps::VulnDb>) -> Vec<Box<dyn Scanner>> {
         Box::new(aisec_formats::FormatsScanner),
         Box::new(aisec_code::CodeScanner),
         Box::new(aisec_secrets::SecretsScanner),
+        Box::new(aisec_data::DataScanner),
         Box::new(aisec_iac::IacScanner),
         Box::new(aisec_deps::scanner(deps_db)),
     ]

@@ -21,6 +21,13 @@ static IPV6: LazyLock<Regex> =
 
 /// Words right before a dotted number that make it a version, not an address.
 const VERSION_WORDS: &[&str] = &["version", "ver", "v", "release", "build", "firmware", "rev"];
+/// Words shortly before (same clause) that make a dotted quad a version:
+/// "upgraded to 10.2.3.4", "release notes ... 1.2.3.4".
+const VERSION_CONTEXT: &[&str] = &[
+    "version", "release", "upgrad", "updat", "firmware", "build", "patch",
+];
+/// How far back the version context is looked for.
+const VERSION_CONTEXT_WINDOW: usize = 32;
 /// Operators of version specifiers (`torch==2.1.0.1`) and npm's `pkg@1.2.3.4`.
 const VERSION_OPERATORS: &[&str] = &["==", ">=", "<=", "~=", "!=", "@"];
 
@@ -57,7 +64,14 @@ fn after_version_marker(text: &str, start: usize) -> bool {
         .take_while(u8::is_ascii_alphabetic)
         .count();
     let word = trimmed[trimmed.len() - word_len..].to_ascii_lowercase();
-    VERSION_WORDS.contains(&word.as_str())
+    if VERSION_WORDS.contains(&word.as_str()) {
+        return true;
+    }
+    let from = (start.saturating_sub(VERSION_CONTEXT_WINDOW)..=start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(start);
+    let window = text[from..start].to_ascii_lowercase();
+    VERSION_CONTEXT.iter().any(|w| window.contains(w))
 }
 
 pub fn find_ipv6(text: &str, out: &mut Vec<Hit>) {
