@@ -1,0 +1,303 @@
+//! Profiles of the committed fixtures (`fixtures/gen/data_fixtures.py`):
+//! which column is flagged with which detector, and benign datasets that
+//! must stay clean.
+
+use std::path::{Path, PathBuf};
+
+use aisec_core::{FileInput, Limits, ScanContext, Scanner};
+use aisec_data::{
+    DataClass, DataScanner, DatasetFormat, DatasetProfile, SampleOptions, profile, profile_path,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn load(name: &str) -> DatasetProfile {
+    profile_path(&fixture(name), &SampleOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (column, detector) pairs that count, sorted.
+fn flagged(p: &DatasetProfile) -> Vec<(String, DataClass)> {
+    let mut v: Vec<_> = p
+        .columns
+        .iter()
+        .flat_map(|c| c.flagged().map(|d| (c.name.clone(), d.detector)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn hint_only(p: &DatasetProfile) -> Vec<String> {
+    p.columns
+        .iter()
+        .filter(|c| c.hint_only)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+#[test]
+fn customers_csv_every_column_its_class() {
+    let p = load("customers.csv");
+    assert_eq!(p.format, DatasetFormat::Csv);
+    assert_eq!(p.rows_sampled, 40);
+    assert!(!p.truncated);
+    let want = [
+        ("card_number", DataClass::PaymentCard),
+        ("date_of_birth", DataClass::DateOfBirth),
+        ("email", DataClass::Email),
+        ("first_name", DataClass::PersonName),
+        ("iban", DataClass::Iban),
+        ("last_login_ip", DataClass::IpAddress),
+        ("nino", DataClass::UkNino),
+        ("phone", DataClass::Phone),
+        ("ssn", DataClass::UsSsn),
+        ("surname", DataClass::PersonName),
+    ];
+    let want: Vec<(String, DataClass)> = want.iter().map(|(c, d)| ((*c).to_owned(), *d)).collect();
+    assert_eq!(flagged(&p), want);
+    assert_eq!(hint_only(&p), ["passport_no"]);
+    let email = p.columns.iter().find(|c| c.name == "email").unwrap();
+    let d = &email.detections[0];
+    assert_eq!((d.hits, d.hit_ratio, d.first_line), (40, 1.0, Some(2)));
+    assert!(d.examples.len() == 3 && d.examples.iter().all(|e| e.contains("***@")));
+    // Nothing raw leaves: no example contains a full value of the file.
+    let raw = std::fs::read_to_string(fixture("customers.csv")).unwrap();
+    for c in &p.columns {
+        for d in &c.detections {
+            for e in &d.examples {
+                assert!(e.len() < 8 || !raw.contains(e.as_str()), "{e} is raw");
+            }
+        }
+    }
+}
+
+#[test]
+fn bare_name_column_counts_next_to_emails() {
+    let p = load("contacts.tsv");
+    assert_eq!(p.format, DatasetFormat::Tsv);
+    assert_eq!(
+        flagged(&p),
+        [
+            ("email".to_owned(), DataClass::Email),
+            ("name".to_owned(), DataClass::PersonName)
+        ]
+    );
+}
+
+#[test]
+fn json_lines_key_paths_are_columns() {
+    let p = load("events.jsonl");
+    assert_eq!(p.format, DatasetFormat::JsonLines);
+    assert_eq!(
+        flagged(&p),
+        [
+            ("user.email".to_owned(), DataClass::Email),
+            ("user.ip".to_owned(), DataClass::IpAddress),
+            ("user.mobile".to_owned(), DataClass::Phone),
+        ]
+    );
+}
+
+#[test]
+fn parquet_by_name_with_row_groups_and_secrets() {
+    let p = load("customers.parquet");
+    assert_eq!(p.format, DatasetFormat::Parquet);
+    assert_eq!((p.rows_sampled, p.rows_total), (40, Some(40)));
+    assert_eq!(
+        flagged(&p),
+        [
+            ("api_token".to_owned(), DataClass::Secret),
+            ("birth_date".to_owned(), DataClass::DateOfBirth),
+            ("card".to_owned(), DataClass::PaymentCard),
+            ("email".to_owned(), DataClass::Email),
+            ("full_name".to_owned(), DataClass::PersonName),
+            ("phone_number".to_owned(), DataClass::Phone),
+        ]
+    );
+}
+
+#[test]
+fn parquet_sampling_reads_only_some_row_groups() {
+    // Four row groups of ten rows; a 15-row budget reads two of them.
+    let opts = SampleOptions {
+        max_rows: 15,
+        ..SampleOptions::default()
+    };
+    let p = profile_path(&fixture("customers.parquet"), &opts).unwrap();
+    assert_eq!(p.rows_sampled, 15);
+    assert!(p.truncated);
+    let size = std::fs::metadata(fixture("customers.parquet"))
+        .unwrap()
+        .len();
+    assert!(p.bytes_read < size, "{} of {size}", p.bytes_read);
+}
+
+#[test]
+fn text_and_notebooks_are_free_text() {
+    let p = load("support_tickets.txt");
+    let got: Vec<DataClass> = flagged(&p).into_iter().map(|(_, d)| d).collect();
+    assert_eq!(
+        got,
+        [
+            DataClass::Iban,
+            DataClass::PaymentCard,
+            DataClass::Phone,
+            DataClass::Email,
+            DataClass::DateOfBirth
+        ]
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+    let nb = load("analysis.ipynb");
+    assert_eq!(nb.format, DatasetFormat::Notebook);
+    assert_eq!(
+        flagged(&nb),
+        [
+            ("outputs".to_owned(), DataClass::Email),
+            ("outputs".to_owned(), DataClass::UsSsn)
+        ]
+    );
+}
+
+#[test]
+fn masked_columns_are_flagged_by_name() {
+    let p = load("masked.csv");
+    assert!(flagged(&p).is_empty());
+    assert_eq!(hint_only(&p), ["email", "ssn", "passport", "gender"]);
+}
+
+#[test]
+fn benign_datasets_are_clean() {
+    for name in [
+        "benign_features.csv",
+        "benign_runs.jsonl",
+        "benign_items.parquet",
+    ] {
+        let p = load(name);
+        assert!(
+            !p.is_sensitive(),
+            "{name}: {:?} {:?}",
+            flagged(&p),
+            hint_only(&p)
+        );
+        assert!(p.rows_sampled >= 100, "{name}");
+    }
+}
+
+#[test]
+fn row_and_byte_budgets_truncate_text_formats() {
+    let opts = SampleOptions {
+        max_rows: 5,
+        ..SampleOptions::default()
+    };
+    let p = profile_path(&fixture("customers.csv"), &opts).unwrap();
+    assert_eq!(p.rows_sampled, 5);
+    assert!(p.truncated);
+    let bytes = std::fs::read(fixture("events.jsonl")).unwrap();
+    let opts = SampleOptions {
+        max_bytes: 1000,
+        ..SampleOptions::default()
+    };
+    let p = profile("events.jsonl", &bytes, &opts).unwrap();
+    assert!(p.truncated && p.bytes_read == 1000 && p.rows_sampled > 0 && p.rows_sampled < 25);
+    assert!(
+        p.notes.is_empty(),
+        "the cut last line is dropped, not reported: {:?}",
+        p.notes
+    );
+}
+
+#[test]
+fn errors_name_the_file() {
+    let e = profile(
+        "weird.bin",
+        b"\x00\x01\x02binary",
+        &SampleOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with("weird.bin: binary content"),
+        "{e}"
+    );
+    let e = profile(
+        "cut.parquet",
+        b"PAR1\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+        &SampleOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cut.parquet: not a readable Parquet file"),
+        "{e}"
+    );
+    let e = profile_path(Path::new("/nonexistent/x.csv"), &SampleOptions::default()).unwrap_err();
+    assert!(
+        e.to_string().starts_with("/nonexistent/x.csv: cannot read"),
+        "{e}"
+    );
+}
+
+fn scan(name: &str, bytes: &[u8]) -> Vec<aisec_core::Finding> {
+    let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(DataScanner)];
+    let limits = Limits::default();
+    let ctx = ScanContext {
+        limits: &limits,
+        scanners: &scanners,
+    };
+    let file = FileInput::on_disk(name, Path::new(name), bytes);
+    ctx.run(&file)
+}
+
+#[test]
+fn scanner_reports_one_finding_per_column_and_kind() {
+    let bytes = std::fs::read(fixture("customers.csv")).unwrap();
+    let findings = scan("customers.csv", &bytes);
+    assert_eq!(findings.len(), 11, "{findings:#?}");
+    let email = findings
+        .iter()
+        .find(|f| f.rule_id == "AISEC-DATA-001")
+        .unwrap();
+    assert_eq!(email.location.line, Some(2));
+    assert!(
+        email.message.contains("40 of 40 sampled values (100.0%)"),
+        "{}",
+        email.message
+    );
+    assert!(email.evidence.as_deref().unwrap().contains("***@"));
+    assert!(findings.iter().any(|f| f.rule_id == "AISEC-DATA-010"));
+}
+
+#[test]
+fn scanner_picks_parquet_by_magic_and_skips_text_secrets_and_notebooks() {
+    let bytes = std::fs::read(fixture("customers.parquet")).unwrap();
+    let findings = scan("export.bin", &bytes);
+    assert!(
+        findings.iter().any(|f| f.rule_id == "AISEC-DATA-009"),
+        "{findings:#?}"
+    );
+    let nb = std::fs::read(fixture("analysis.ipynb")).unwrap();
+    assert!(scan("analysis.ipynb", &nb).is_empty());
+    let txt = std::fs::read(fixture("support_tickets.txt")).unwrap();
+    assert!(scan("support_tickets.txt", &txt).is_empty());
+    let key = concat!("ghp_", "R8d2Xq7LmN4pZ9vT1cW6yB3kH5jF0sGaE2uQ");
+    let csv = format!("id,token\n1,{key}\n2,{key}\n");
+    assert!(
+        scan("t.csv", csv.as_bytes())
+            .iter()
+            .all(|f| f.rule_id != "AISEC-DATA-009")
+    );
+    for name in [
+        "benign_features.csv",
+        "benign_runs.jsonl",
+        "benign_items.parquet",
+    ] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        assert!(scan(name, &bytes).is_empty(), "{name}");
+    }
+}
