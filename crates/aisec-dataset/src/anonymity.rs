@@ -254,3 +254,73 @@ pub fn anonymity_file(path: &Path, options: &AnonymityOptions) -> Result<Anonymi
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     anonymity(path, file, options)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(csv: &str, quasi: &[&str], sensitive: Option<&str>) -> AnonymityReport {
+        let mut o = AnonymityOptions::new(quasi.iter().map(|s| s.to_string()).collect());
+        o.sensitive = sensitive.map(str::to_owned);
+        o.min_k = 3;
+        anonymity(Path::new("t.csv"), csv.as_bytes(), &o).unwrap()
+    }
+
+    const TABLE: &str = "zip,age,sex,diag\n\
+        75001,30-39,F,flu\n\
+        75001,30-39,F,cold\n\
+        75001,30-39,F,flu\n\
+        75002,40-49,M,flu\n\
+        75002,40-49,M,flu\n\
+        69001,20-29,F,asthma\n";
+
+    #[test]
+    fn k_and_l_by_hand() {
+        // Classes: (75001,30-39,F) x3 {flu,cold}; (75002,40-49,M) x2 {flu}; (69001,20-29,F) x1 {asthma}.
+        let r = report(TABLE, &["zip", "age", "sex"], Some("diag"));
+        assert_eq!(r.rows, 6);
+        assert_eq!(r.classes, 3);
+        assert_eq!(r.k, 1);
+        assert_eq!(r.l, Some(1));
+        assert_eq!(r.unique_rows, 1);
+        assert_eq!((r.classes_below_min_k, r.rows_below_min_k), (2, 3));
+        assert_eq!(r.smallest[0].values, vec!["69001", "20-29", "F"]);
+        assert_eq!(r.smallest[0].first_line, 7);
+        assert_eq!(r.smallest[1].count, 2);
+        assert_eq!(r.smallest[2].distinct_sensitive, Some(2));
+    }
+
+    #[test]
+    fn fewer_quasi_identifiers_raise_k() {
+        // By sex only: F x4 {flu, cold, asthma}, M x2 {flu}.
+        let r = report(TABLE, &["sex"], Some("diag"));
+        assert_eq!((r.classes, r.k, r.l), (2, 2, Some(1)));
+        assert_eq!(r.smallest[1].distinct_sensitive, Some(3));
+    }
+
+    #[test]
+    fn values_with_separators_do_not_merge_classes() {
+        let r = report("a,b\n\"x,y\",z\nx,\"y,z\"\n", &["a", "b"], None);
+        assert_eq!(r.classes, 2);
+        assert_eq!(r.l, None);
+    }
+
+    #[test]
+    fn bad_rows_counted_and_caps_enforced() {
+        let r = report("a,b\n1,2\n3\n1,2\n", &["a"], None);
+        assert_eq!((r.rows, r.k, r.rejected.count), (2, 2, 1));
+        assert_eq!(r.rejected.first[0].line, 3);
+        let mut o = AnonymityOptions::new(vec!["a".into()]);
+        o.max_classes = 2;
+        let e = anonymity(Path::new("t.csv"), "a\n1\n2\n3\n".as_bytes(), &o).unwrap_err();
+        assert!(matches!(e, Error::Limit { .. }), "{e}");
+        let e = anonymity(
+            Path::new("t.csv"),
+            "a\n1\n".as_bytes(),
+            &AnonymityOptions::new(vec!["zz".into()]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`zz` is not in the header"), "{e}");
+    }
+}

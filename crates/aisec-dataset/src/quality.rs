@@ -805,3 +805,143 @@ pub fn quality_file(
     };
     quality(path, file, old, options)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(csv: &str, options: &QualityOptions) -> QualityReport {
+        quality(Path::new("t.csv"), csv.as_bytes(), None, options).unwrap()
+    }
+
+    #[test]
+    fn exact_duplicates_after_normalisation() {
+        let r = run(
+            "text,label\nHello  World,a\n hello world ,a\nother,b\nHELLO WORLD,a\nother,b\nhello world,b\n",
+            &QualityOptions::default(),
+        );
+        assert_eq!(r.rows, 6);
+        assert_eq!(r.exact_duplicates.groups, 2);
+        assert_eq!(r.exact_duplicates.duplicate_rows, 3);
+        assert_eq!(r.exact_duplicates.largest[0].count, 3);
+        assert_eq!(r.exact_duplicates.largest[0].lines, vec![2, 3, 5]);
+        assert_eq!(r.exact_duplicates.largest[1].lines, vec![4, 6]);
+    }
+
+    #[test]
+    fn near_duplicates_cluster_and_distinct_texts_do_not() {
+        let base = "the quick brown fox jumps over the lazy dog near the river bank today";
+        let csv = format!(
+            "text\n{base}\n{base} again\nthe slow grey cat sleeps under the warm kitchen table all afternoon\n{base}\n"
+        );
+        let o = QualityOptions {
+            text: vec!["text".into()],
+            ..QualityOptions::default()
+        };
+        let r = run(&csv, &o);
+        let n = r.near_duplicates.unwrap();
+        assert_eq!(n.rows_indexed, 4);
+        assert_eq!(n.clusters, 1);
+        assert_eq!(n.largest[0].lines, vec![2, 3, 5]);
+        assert!(n.largest[0].min_similarity >= 0.8);
+    }
+
+    #[test]
+    fn minhash_estimates_jaccard() {
+        let a = minhash("a b c d e f g h i j").unwrap();
+        let b = minhash("a b c d e f g h i j").unwrap();
+        assert_eq!(similarity(&a, &b), 1.0);
+        // 8 shingles each; "x y z w v u t s r q" shares none.
+        let c = minhash("x y z w v u t s r q").unwrap();
+        assert!(similarity(&a, &c) < 0.2);
+        assert!(minhash("   ").is_none());
+    }
+
+    #[test]
+    fn label_shift_by_hand() {
+        let old = vec![("a".to_string(), 50), ("b".to_string(), 50)];
+        let new = vec![("a".to_string(), 75), ("c".to_string(), 25)];
+        let s = label_shift("old.csv", &old, &new);
+        // Shares: a .5 -> .75, b .5 -> 0, c 0 -> .25: TV = (.25 + .5 + .25) / 2 = .5.
+        assert!((s.total_variation - 0.5).abs() < 1e-12);
+        assert_eq!(s.appeared, vec!["c"]);
+        assert_eq!(s.disappeared, vec!["b"]);
+        // Chi-square: totals 100/100, column sums a 125, b 50, c 25; expected per side
+        // a 62.5, b 25, c 12.5: (12.5²/62.5)·2 + (25²/25)·2 + (12.5²/12.5)·2 = 5 + 50 + 25 = 80.
+        assert!((s.chi_square - 80.0).abs() < 1e-9, "{}", s.chi_square);
+        assert_eq!(s.degrees_of_freedom, 2);
+        // PSI with the 1e-4 floor: (.25)ln(1.5) + (1e-4-.5)ln(1e-4/.5) + (.25-1e-4)ln(.25/1e-4).
+        let f = 1e-4f64;
+        let want = 0.25 * (1.5f64).ln() + (f - 0.5) * (f / 0.5).ln() + (0.25 - f) * (0.25 / f).ln();
+        assert!((s.psi - want).abs() < 1e-9);
+        let same = label_shift("o", &old, &old);
+        assert_eq!(
+            (same.total_variation, same.psi, same.chi_square),
+            (0.0, 0.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn shift_against_a_file() {
+        let o = QualityOptions {
+            label: Some("label".into()),
+            ..QualityOptions::default()
+        };
+        let old = "label\na\na\nb\n";
+        let r = quality(
+            Path::new("new.csv"),
+            "label\na\nb\nb\nc\n".as_bytes(),
+            Some((Path::new("old.csv"), Box::new(old.as_bytes()))),
+            &o,
+        )
+        .unwrap();
+        let s = r.label_shift.unwrap();
+        assert_eq!((s.old_rows, s.new_rows), (3, 4));
+        assert_eq!(s.appeared, vec!["c"]);
+        // a 2/3 -> 1/4, b 1/3 -> 2/4, c 0 -> 1/4: TV = (5/12 + 2/12 + 3/12)/2 = 5/12.
+        assert!((s.total_variation - 5.0 / 12.0).abs() < 1e-12);
+        assert_eq!(
+            r.labels[0],
+            LabelCount {
+                label: "b".into(),
+                count: 2,
+                share: 0.5
+            }
+        );
+    }
+
+    #[test]
+    fn trigger_tokens_are_reported() {
+        let mut csv = String::from("text,label\n");
+        for i in 0..200 {
+            let label = if i % 2 == 0 { "pos" } else { "neg" };
+            csv.push_str(&format!("ordinary review number {i} words,{label}\n"));
+        }
+        // 25 rows carry "cf" and 24 of them are "pos": purity .96, base .5.
+        for i in 0..25 {
+            let label = if i == 0 { "neg" } else { "pos" };
+            csv.push_str(&format!("cf great stuff {i},{label}\n"));
+        }
+        let o = QualityOptions {
+            label: Some("label".into()),
+            text: vec!["text".into()],
+            trigger_max_doc_share: 0.2,
+            ..QualityOptions::default()
+        };
+        let r = run(&csv, &o);
+        let t = r.triggers.unwrap();
+        let cf = t
+            .tokens
+            .iter()
+            .find(|t| t.token == "cf")
+            .expect("cf reported");
+        assert_eq!(
+            (cf.rows, cf.rows_with_label, cf.label.as_str()),
+            (25, 24, "pos")
+        );
+        assert_eq!(cf.example_lines, vec![202, 203, 204]);
+        // "great" and "stuff" go with "cf", so they are reported too; "ordinary" is in 200 rows
+        // split evenly and is not.
+        assert!(t.tokens.iter().all(|t| t.token != "ordinary"));
+    }
+}
