@@ -183,6 +183,53 @@ fn wants_gpu(y: &Yaml, c: NodeId) -> bool {
     gpu
 }
 
+/// Environment variables that only model code reads.
+const ML_ENV_PREFIXES: &[&str] = &[
+    "HF_",
+    "HUGGING_FACE",
+    "TRANSFORMERS_",
+    "VLLM_",
+    "TORCH_HOME",
+];
+
+/// A container that handles models without an ML image: it mounts a model
+/// directory, sets model-library environment, or its command fetches or
+/// serves models (the download and conversion pods beside a server).
+fn handles_models(y: &Yaml, c: NodeId) -> bool {
+    let mounts_models = y.get(c, "volumeMounts").is_some_and(|m| {
+        y.seq(m).iter().any(|v| {
+            y.get_str(*v, "mountPath").is_some_and(|p| {
+                p.trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|last| last == "models" || last == "model")
+            })
+        })
+    });
+    let ml_env = y.get(c, "env").is_some_and(|e| {
+        y.seq(e).iter().any(|v| {
+            y.get_str(*v, "name")
+                .is_some_and(|n| ML_ENV_PREFIXES.iter().any(|p| n.starts_with(p)))
+        })
+    });
+    let mut ml_command = false;
+    for key in ["command", "args"] {
+        if let Some(cmd) = y.get(c, key) {
+            y.walk(cmd, |_, id| {
+                if y.str(id).is_some_and(|s| {
+                    s.contains("huggingface_hub")
+                        || s.contains("snapshot_download")
+                        || s.contains("huggingface-cli")
+                        || s.contains("torchrun")
+                }) {
+                    ml_command = true;
+                }
+            });
+        }
+    }
+    mounts_models || ml_env || ml_command
+}
+
 pub fn check_k8s(file: &FileInput<'_>, y: &Yaml, docs: &[NodeId], out: &mut Vec<Finding>) {
     let mut workloads = Vec::new();
     for &doc in docs {
@@ -195,7 +242,9 @@ pub fn check_k8s(file: &FileInput<'_>, y: &Yaml, docs: &[NodeId], out: &mut Vec<
         let pods = find_pods(y, doc, &kind);
         let ml = ML_KINDS.contains(&kind.as_str())
             || pods.iter().flat_map(|p| &p.containers).any(|c| {
-                y.get_str(*c, "image").is_some_and(common::is_ml_image) || wants_gpu(y, *c)
+                y.get_str(*c, "image").is_some_and(common::is_ml_image)
+                    || wants_gpu(y, *c)
+                    || handles_models(y, *c)
             });
         let labels = if ml { label_sets(y, doc) } else { Vec::new() };
         workloads.push(Workload {

@@ -217,7 +217,10 @@ rule!(
 `data \"aws_iam_policy_document\"` whose actions include `*`, `sagemaker:*`, `s3:*`, \
 `bedrock:*`, `iam:*` or `kms:*`, and attachments of the AWS managed \
 `AmazonSageMakerFullAccess`, `AmazonS3FullAccess`, `AmazonBedrockFullAccess` or \
-`AdministratorAccess` policies. `*` alone is high, a whole service medium.",
+`AdministratorAccess` policies. `*` alone is high, a whole service medium. \
+Statements that grant object writes or deletes on S3, or model and endpoint \
+creation on SageMaker/Bedrock, with `Resource: \"*\"` are reported at low: every \
+bucket or model in the account, not the ones the job uses.",
     "ML roles are handed to notebooks, training jobs and endpoints that run third-party \
 code. A wildcard turns one malicious model or dependency into control of every model, \
 dataset and key the account holds.",
@@ -585,6 +588,24 @@ it, and have consumers run `aisec verify`.",
     ]
 );
 
+rule!(
+    NOTEBOOK_IMDS_V1,
+    "AISEC-IAC-032",
+    "ml-notebook-imdsv1",
+    Medium,
+    "SageMaker notebook instance still answers IMDSv1 (credentials one SSRF away)",
+    "`aws_sagemaker_notebook_instance` without \
+`instance_metadata_service_configuration { minimum_instance_metadata_service_version = \"2\" }`: \
+the default (`1`) keeps the unauthenticated v1 metadata endpoint open.",
+    "The notebook's execution role usually reads training data and model registries. \
+IMDSv1 hands that role's credentials to any request the instance can be tricked into \
+making (a server-side request forgery in a notebook extension, a URL fetched by a \
+loaded model or dataset script); IMDSv2 requires a PUT with a session token first.",
+    "Add `instance_metadata_service_configuration { minimum_instance_metadata_service_version = \"2\" }` \
+to the notebook instance.",
+    [cwe!(918), cwe!(522), ATLAS_VALID_ACCOUNTS]
+);
+
 pub static RULES: &[&Rule] = &[
     &ML_COMPUTE_PUBLIC,
     &ML_NOTEBOOK_ROOT,
@@ -617,6 +638,7 @@ pub static RULES: &[&Rule] = &[
     &GHA_SECRET_ECHO,
     &GHA_PERMISSIONS,
     &PUBLISH_WITHOUT_GATE,
+    &NOTEBOOK_IMDS_V1,
 ];
 
 #[cfg(test)]
