@@ -301,3 +301,27 @@ fn scanner_picks_parquet_by_magic_and_skips_text_secrets_and_notebooks() {
         assert!(scan(name, &bytes).is_empty(), "{name}");
     }
 }
+
+/// Found by fuzzing: a timestamp chrono cannot place made `Field`'s Display
+/// panic inside the parquet crate. Dates are now formatted here.
+#[test]
+fn out_of_range_parquet_timestamps_do_not_panic() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/regressions/timestamp_out_of_range.parquet"),
+    )
+    .unwrap();
+    // The reader catches decoder panics; this hook sees them even so.
+    static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {
+        PANICKED.store(true, std::sync::atomic::Ordering::SeqCst)
+    }));
+    let outcome = profile("t.parquet", &bytes, &SampleOptions::default());
+    std::panic::set_hook(hook);
+    assert!(
+        !PANICKED.load(std::sync::atomic::Ordering::SeqCst),
+        "the decoder panicked"
+    );
+    assert!(outcome.is_ok_and(|p| p.rows_sampled > 0));
+}

@@ -256,9 +256,11 @@ fn emit_field(
         | Field::ULong(_) => {
             emit(name, &field.to_string());
         }
-        Field::Date(_) | Field::TimestampMillis(_) | Field::TimestampMicros(_) => {
-            emit(name, &field.to_string())
-        }
+        // Formatted here: `Field`'s Display panics on timestamps chrono cannot
+        // place (found by fuzzing), and only the calendar date matters.
+        Field::Date(days) => emit(name, &civil_date(i64::from(*days))),
+        Field::TimestampMillis(ms) => emit(name, &civil_date(ms.div_euclid(86_400_000))),
+        Field::TimestampMicros(us) => emit(name, &civil_date(us.div_euclid(86_400_000_000))),
         Field::Group(row) => {
             for (child, f) in row.get_column_iter() {
                 emit_field(&format!("{name}.{child}"), f, depth + 1, opts, emit);
@@ -275,5 +277,36 @@ fn emit_field(
             }
         }
         _ => {}
+    }
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (proleptic Gregorian; H.
+/// Hinnant's `civil_from_days`), for any `i64` without overflow or panic.
+fn civil_date(days: i64) -> String {
+    // Beyond +-1e9 days (2.7 million years) no date is a date of birth.
+    let z = days.clamp(-1_000_000_000, 1_000_000_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(-1), "1969-12-31");
+        assert_eq!(civil_date(5_548), "1985-03-11");
+        assert_eq!(civil_date(11_016), "2000-02-29");
+        let _ = civil_date(i64::MIN);
+        let _ = civil_date(i64::MAX);
     }
 }
