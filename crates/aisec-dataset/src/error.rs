@@ -29,6 +29,13 @@ pub enum Error {
         line: u64,
         message: String,
     },
+    /// A bad row under `strict`: the run stopped there and wrote no output.
+    #[error("{path}:{line}: {message} (strict: stopped at the first bad row, no output written)", path = path.display())]
+    Rejected {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
     /// A key, identity or passphrase is missing, too short or unreadable.
     #[error("{0}")]
     Key(String),

@@ -1,5 +1,52 @@
 //! Dataset protection for aisec: masking, tokenisation, encryption at rest,
-//! k-anonymity and poisoning signals.
+//! k-anonymity and poisoning signals, over CSV and TSV files.
+//!
+//! # What
+//!
+//! - [`mask`]: a TOML [`Policy`] applied column by column: `keep`, `redact`,
+//!   `hash` (keyed HMAC-SHA256, hex or base64url, truncatable), `tokenise`
+//!   (keyed, deterministic, shape-preserving pseudonyms: an email keeps its
+//!   domain, a card its length and last four digits), `generalise` (dates to
+//!   year or year-month, numbers to ranges) and `drop`. [`mask_file`] /
+//!   [`mask_stream`].
+//! - [`crypt`]: encryption at rest in the age format (X25519 recipients or an
+//!   scrypt passphrase; ChaCha20-Poly1305 STREAM).
+//! - [`anonymity`]: k-anonymity and distinct l-diversity over
+//!   quasi-identifiers, with the smallest equivalence classes.
+//! - [`quality`]: exact and near duplicates (MinHash + LSH), label
+//!   distribution and its shift between versions, trigger-like tokens.
+//!
+//! # How
+//!
+//! Masking streams: a reader thread cuts the input into 1 MiB chunks at
+//! record boundaries (a quote-aware scan), rayon workers parse, mask and
+//! encode chunks in parallel, and the output is written in input order.
+//! Memory in flight is a few chunks per thread whatever the file size; a bad
+//! row is reported with its line and skipped (or ends the run under
+//! `strict`). Outputs are written to a temporary file and renamed into place
+//! only on success.
+//!
+//! # What it never does
+//!
+//! - Never accepts key material in a policy file (keys come by reference:
+//!   an environment variable or a key file), never prints a key.
+//! - Never panics on input bytes (proptests and cargo-fuzz targets cover the
+//!   policy parser and the masking path); never holds more than a bounded
+//!   amount of the input: each structure that grows with the data has a
+//!   named cap and an error or a "partial" flag when it is reached.
+//! - Never leaves partial output as if it were good: a failed mask, a
+//!   tampered or truncated ciphertext leave no output file.
+//! - `tokenise` is pseudonymisation, not format-preserving encryption
+//!   (FF1/FF3): tokens cannot be reversed, even with the key.
+//! - The quality signals report; they do not judge or remove rows.
+//!
+//! # Measured
+//!
+//! `cargo bench -p aisec-dataset --bench mask`, 256 MB CSV, 1.8 M rows of 9
+//! columns (3 kept, hash, email token, 2 generalised, redact, drop), on the
+//! 2-core development machine: 173-184 MB per CPU-second, i.e. 300-370 MB/s
+//! on two idle cores; 100-160 MB/s wall clock while the machine was shared
+//! (load average 4-5). age: 350-610 MB/s encryption, 180-275 MB/s decryption.
 
 pub mod anonymity;
 pub mod crypt;

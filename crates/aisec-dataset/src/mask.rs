@@ -450,6 +450,7 @@ pub(crate) struct Splitter<R> {
     /// Line feeds before `buf[0]`.
     lines_before: u64,
     chunk_bytes: usize,
+    max_record: usize,
 }
 
 /// Longest record the masker accepts.
@@ -476,6 +477,7 @@ impl<R: Read> Splitter<R> {
             eof: false,
             lines_before: 0,
             chunk_bytes: chunk_bytes.max(1),
+            max_record: MAX_RECORD_BYTES,
         }
     }
 
@@ -556,18 +558,23 @@ impl<R: Read> Splitter<R> {
                 self.scanned = at;
                 return Ok(Some(self.cut(at)));
             }
-            if self.boundary == 0 && self.buf.len() > MAX_RECORD_BYTES {
+            // Bytes after the last boundary belong to one unfinished record.
+            if self.buf.len() - self.boundary > self.max_record {
+                let before = memchr::memchr_iter(b'\n', &self.buf[..self.boundary]).count() as u64;
                 return Err(Error::Input {
                     path: path.to_path_buf(),
-                    line: self.lines_before + 1,
+                    line: self.lines_before + before + 1,
                     message: format!(
                         "a record longer than {} MiB starts here (an unclosed quote, or no line feeds?)",
-                        MAX_RECORD_BYTES >> 20
+                        self.max_record >> 20
                     ),
                 });
             }
+            // Reads grow from 64 KiB to READ_BYTES, so small inputs do not pay
+            // for a large zeroed buffer.
             let len = self.buf.len();
-            self.buf.resize(len + READ_BYTES, 0);
+            let want = len.clamp(64 * 1024, READ_BYTES);
+            self.buf.resize(len + want, 0);
             let n = loop {
                 match self.input.read(&mut self.buf[len..]) {
                     Ok(n) => break n,
@@ -743,10 +750,10 @@ where
             for out in outs {
                 if options.strict {
                     if let Some(first) = out.rejected.first.first() {
-                        return Err(Error::Input {
+                        return Err(Error::Rejected {
                             path: input_name.to_path_buf(),
                             line: first.line,
-                            message: format!("{} (--strict: no output written)", first.message),
+                            message: first.message.clone(),
                         });
                     }
                 }
@@ -1020,7 +1027,7 @@ mod tests {
     fn strict_stops_at_the_first_bad_row() {
         let e = run(&col("action = \"keep\""), "v\n1\n2,3\n", true).unwrap_err();
         match e {
-            Error::Input { line, .. } => assert_eq!(line, 3),
+            Error::Rejected { line, .. } => assert_eq!(line, 3),
             other => panic!("{other}"),
         }
     }
@@ -1135,6 +1142,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "v\n2\n");
+    }
+
+    #[test]
+    fn an_endless_record_is_an_error_not_unbounded_memory() {
+        let mut input = b"a,b\n1,2\n3,\"open quote\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 3 << 20));
+        let mut s = Splitter::new(&input[..], Dialect::CSV, 1 << 30);
+        s.max_record = 1 << 20;
+        match s.next_chunk(Path::new("f.csv")) {
+            Err(Error::Input { line, message, .. }) => {
+                assert_eq!(line, 3);
+                assert!(message.contains("longer than 1 MiB"), "{message}");
+            }
+            _ => panic!("expected the record limit"),
+        }
     }
 
     proptest::proptest! {
