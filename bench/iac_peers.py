@@ -51,6 +51,7 @@ MAPPED = {
     "CKV_AWS_290": "AISEC-IAC-010",  # write access without constraints
     "CKV_AWS_355": "AISEC-IAC-010",  # "*" resource for restrictable actions
     "CKV_K8S_16": "AISEC-IAC-013",   # privileged container
+    "CKV_K8S_20": "AISEC-IAC-013",   # allowPrivilegeEscalation
     "CKV_K8S_14": "AISEC-IAC-017",   # image tag latest / missing
     "CKV_K8S_11": "AISEC-IAC-016",   # CPU limits
     "CKV_K8S_13": "AISEC-IAC-016",   # memory limits

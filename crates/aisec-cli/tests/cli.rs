@@ -647,7 +647,7 @@ fn model_formats_from_the_real_libraries() {
 
 #[test]
 fn pickles_in_every_compressed_wrapper_are_found() {
-    // gzip, bzip2, xz, lzma-alone, zlib, lz4, zstd (one and two frames),
+    // gzip, bzip2, xz, lzma-alone, zlib, lz4, zstd (one and two frames), 7z,
     // plain and as joblib writes them.
     let out = aisec(&[
         "scan",
@@ -672,7 +672,58 @@ fn pickles_in_every_compressed_wrapper_are_found() {
         })
         .collect();
     files.dedup();
-    assert_eq!(files.len(), 14, "{files:?}\n{report}");
+    assert_eq!(files.len(), 15, "{files:?}\n{report}");
+}
+
+#[test]
+fn seven_zip_members_are_scanned_and_its_tricks_reported() {
+    let scan = |name: &str| {
+        let out = aisec(&[
+            "scan",
+            s(&fixture(&format!("sevenz/{name}"))),
+            "-f",
+            "json",
+            "--no-config",
+        ]);
+        let report = json_report(&out);
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule_id"].as_str().unwrap().to_owned(),
+                    f["location"]["member"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // The payload is the last member of a solid block.
+    let solid = scan("checkpoint-solid.7z");
+    assert!(
+        solid.contains(&("AISEC-PKL-001".into(), "model/data.pkl".into())),
+        "{solid:?}"
+    );
+    let traversal = scan("traversal.7z");
+    assert!(
+        traversal.iter().any(|(r, _)| r == "AISEC-ARC-001"),
+        "{traversal:?}"
+    );
+    assert!(
+        traversal.iter().any(|(r, _)| r == "AISEC-PKL-001"),
+        "{traversal:?}"
+    );
+    for encrypted in ["encrypted.7z", "encrypted-headers.7z"] {
+        let found = scan(encrypted);
+        assert_eq!(
+            found,
+            vec![("AISEC-ARC-006".to_owned(), String::new())],
+            "{encrypted}"
+        );
+    }
+    let bomb = scan("bomb.7z");
+    assert!(bomb.iter().any(|(r, _)| r == "AISEC-ARC-003"), "{bomb:?}");
+    assert_eq!(scan("benign.7z"), vec![]);
 }
 
 fn sign_key(name: &str) -> PathBuf {

@@ -118,7 +118,9 @@ pub static UNSCANNABLE_MEMBER: Rule = Rule {
     explanation: "\
 ## What it finds
 A zip member that is encrypted (flag bit 0) or compressed with a method aisec
-does not decompress (only stored and deflate are opened).
+does not decompress (only stored and deflate are opened), and a 7z archive
+whose entries or headers are AES-encrypted or use a coder aisec does not
+decode (LZMA, LZMA2, PPMd, bzip2, deflate and the BCJ filters are opened).
 
 ## Why it matters
 What cannot be read cannot be checked, and an encrypted member in a model

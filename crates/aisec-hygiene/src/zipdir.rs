@@ -383,7 +383,11 @@ pub(crate) mod tests {
         shifted.extend_from_slice(&torch);
         let cd = read_central_directory(&shifted).unwrap();
         assert_eq!(cd.prefix_len, 100);
-        let data = cd.entries.iter().find(|e| e.name.ends_with(b"data.pkl")).unwrap();
+        let data = cd
+            .entries
+            .iter()
+            .find(|e| e.name.ends_with(b"data.pkl"))
+            .unwrap();
         assert!(read_local_header(&shifted, data.local_header_offset).is_ok());
     }
 

@@ -269,7 +269,8 @@ rule!(
     "ML workload runs privileged or shares the host's namespaces",
     "Containers of model-serving and training workloads (KServe, Seldon, Ray, Kubeflow \
 CRDs, and Deployments/Pods/Jobs or compose services running Triton, vLLM, TGI, \
-TorchServe, Jupyter... images or requesting GPUs) with `privileged: true`, \
+TorchServe, Jupyter... images, requesting GPUs, or handling models: a mount at \
+`.../models`, `HF_*`/`TRANSFORMERS_*` environment, a command that runs `huggingface_hub`) with `privileged: true`, \
 `allowPrivilegeEscalation: true`, added capabilities `SYS_ADMIN`/`ALL`, or pods with \
 `hostNetwork`, `hostPID` or `hostIPC`.",
     "Model servers parse untrusted inputs and load artifacts that may run code. A \

@@ -1,5 +1,5 @@
 //! Feeds arbitrary bytes to the archive scanner as a zip, a tar and a gzip
-//! stream (recursing into members), and to the raw zip directory reader.
+//! stream, a 7z (recursing into members), and to the raw zip directory reader.
 #![no_main]
 
 use aisec_core::{FileInput, FileKind, Limits, ScanContext, Scanner};
@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         FileKind::Zlib,
         FileKind::Lz4,
         FileKind::Zstd,
+        FileKind::SevenZip,
     ] {
         let file = FileInput {
             path: "fuzz",
