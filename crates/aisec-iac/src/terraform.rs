@@ -11,9 +11,12 @@
 //! [`MAX_SIBLINGS`] files of at most [`MAX_SIBLING_BYTES`] each, read only
 //! when the file is on disk (`FileInput::fs_path`; archive members are
 //! judged alone). Findings are only ever reported against resources of the
-//! scanned file, so nothing is reported twice. Local `module` blocks are not
-//! followed: their directory is scanned on its own, with its variables at
-//! their defaults (module inputs are not propagated).
+//! scanned file, so nothing is reported twice. Local `module` blocks
+//! (`source = "./..."`) are followed one level: the module directory is
+//! scanned on its own with its variables at their defaults, and the caller's
+//! static inputs are applied to a second judgement whose *additional*
+//! findings are reported at the `module` block. Registry and remote modules
+//! are never fetched.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -536,6 +539,15 @@ pub fn check(file: &FileInput<'_>, text: &str, json: bool) -> Vec<Finding> {
         load_siblings(p, &mut module);
     }
     let mut out = Vec::new();
+    if file.member.is_none()
+        && let Some(p) = file.fs_path
+    {
+        for b in &body.blocks {
+            if let ("module", [name]) = (b.ident.as_str(), b.labels.as_slice()) {
+                check_module_call(file, p, &module, name, b, &mut out);
+            }
+        }
+    }
     let mut first_bedrock: Option<u32> = None;
     for b in &body.blocks {
         match (b.ident.as_str(), b.labels.as_slice()) {
@@ -595,6 +607,101 @@ pub fn check(file: &FileInput<'_>, text: &str, json: bool) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Arguments of a `module` block that are Terraform's, not the module's inputs.
+const MODULE_META_ARGS: &[&str] = &[
+    "source",
+    "version",
+    "count",
+    "for_each",
+    "providers",
+    "depends_on",
+];
+
+/// Follows a `module` block with a local source one level down. The module's
+/// own files are scanned on their own with its variables at their defaults;
+/// here the same resources are judged again with the caller's static inputs,
+/// and only what those inputs *add* is reported, at the `module` block, so a
+/// misconfiguration passed in from outside is found and nothing is reported
+/// twice.
+fn check_module_call(
+    file: &FileInput<'_>,
+    caller_path: &Path,
+    caller: &Module,
+    name: &str,
+    block: &Block,
+    out: &mut Vec<Finding>,
+) {
+    let Some(source) = block.body.attr("source").and_then(|a| a.val.as_str()) else {
+        return;
+    };
+    if !(source.starts_with("./") || source.starts_with("../")) {
+        return; // registry and remote modules are not fetched
+    }
+    let Some(dir) = caller_path.parent() else {
+        return;
+    };
+    let parsed = parsed_dir(&dir.join(source));
+    if parsed.is_empty() {
+        return;
+    }
+    let mut defaults = Module::default();
+    for body in parsed.iter().filter_map(|(.., b)| b.as_ref()) {
+        defaults.add(body);
+    }
+    let mut called = Module {
+        vars: defaults.vars.clone(),
+        locals: defaults.locals.clone(),
+        resources: defaults.resources.clone(),
+    };
+    let mut passed = 0;
+    for a in &block.body.attrs {
+        if MODULE_META_ARGS.contains(&a.key.as_str()) {
+            continue;
+        }
+        let v = caller.eval(&a.val);
+        if matches!(
+            v,
+            Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::List(_) | Val::Obj(_)
+        ) {
+            called.vars.insert(a.key.clone(), v);
+            passed += 1;
+        }
+    }
+    if passed == 0 {
+        return;
+    }
+    let judge = |m: &Module| {
+        let mut found = Vec::new();
+        for body in parsed.iter().filter_map(|(.., b)| b.as_ref()) {
+            for r in &body.blocks {
+                if let ("resource", [ty, rname]) = (r.ident.as_str(), r.labels.as_slice()) {
+                    check_resource(file, m, ty, rname, &r.body, r.line, &mut found);
+                }
+            }
+        }
+        found
+    };
+    let standalone: Vec<(String, String)> = judge(&defaults)
+        .into_iter()
+        .map(|f| (f.rule_id, f.message))
+        .collect();
+    for f in judge(&called) {
+        if standalone
+            .iter()
+            .any(|(r, m)| *r == f.rule_id && *m == f.message)
+        {
+            continue;
+        }
+        let message = format!(
+            "module.{name} ({source}): {} with the inputs given here",
+            f.message
+        );
+        let mut moved = f.line(block.line, None);
+        moved.message = message;
+        out.push(moved);
+    }
 }
 
 fn missing(
