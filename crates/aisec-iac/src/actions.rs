@@ -77,7 +77,7 @@ const PUBLISH: &[&str] = &[
     "wandb artifact put",
     "modal volume put",
 ];
-const GATES: &[&str] = &[
+pub(crate) const GATES: &[&str] = &[
     "aisec scan",
     "aisec sign",
     "aisec verify",
@@ -101,7 +101,7 @@ const DATA_WORDS: &[&str] = &[
     ".pt",
 ];
 
-fn publishes(line: &str) -> Option<String> {
+pub(crate) fn publishes(line: &str) -> Option<String> {
     let line = common::strip_comment(line);
     if let Some(p) = PUBLISH.iter().find(|p| line.contains(*p)) {
         return Some((*p).trim_end_matches('(').to_owned());

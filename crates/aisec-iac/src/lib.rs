@@ -15,12 +15,14 @@
 //! insecure indexes, bake secrets in or fetch models without checksums; and
 //! workflows with unpinned actions, pwn-request checkouts, script
 //! injection, echoed secrets, broad token permissions, or model uploads
-//! without an `aisec scan`/`aisec sign` gate.
+//! without an `aisec scan`/`aisec sign` gate; GitLab CI pipelines with the
+//! same publishing, secret, index and image hazards and unpinned includes.
 //!
 //! # How
 //! The content decides: a YAML document with `apiVersion` and `kind` is a
 //! Kubernetes object whatever the file is called, `on` + `jobs` is a
-//! workflow, `services` is compose. Terraform is recognised by name (`.tf`,
+//! workflow, `services` is compose, `stages` + jobs with `script` (or the
+//! name `.gitlab-ci.yml`) is a GitLab pipeline. Terraform is recognised by name (`.tf`,
 //! `.tf.json`: HCL has no magic) and parsed with hcl-edit; YAML with
 //! saphyr-parser's events into a bounded tree ([`yaml`]); Dockerfiles by
 //! name or by a first `FROM`/`ARG` instruction, with a small parser of our
@@ -39,6 +41,7 @@
 pub mod actions;
 pub mod common;
 pub mod docker;
+pub mod gitlab;
 pub mod k8s;
 pub mod rules;
 pub mod terraform;
@@ -74,7 +77,7 @@ fn is_dockerfile_name(name: &str) -> bool {
 }
 
 /// YAML keys that mark a document this scanner checks.
-const YAML_MARKERS: &[&[u8]] = &[b"apiVersion", b"jobs:", b"services:"];
+const YAML_MARKERS: &[&[u8]] = &[b"apiVersion", b"jobs:", b"services:", b"script:"];
 
 /// Extensions that are never Dockerfiles, so content sniffing skips them.
 const NOT_DOCKERFILE: &[&str] = &[
@@ -166,6 +169,9 @@ fn scan_yaml(file: &FileInput<'_>, text: &str, out: &mut Vec<Finding>) {
         } else if k8s::is_k8s(&y, doc) {
             recognised = true;
             k8s_docs.push(doc);
+        } else if gitlab::is_pipeline(file, &y, doc) {
+            recognised = true;
+            gitlab::check(file, &y, doc, out);
         } else if k8s::is_compose(&y, doc) {
             recognised = true;
             k8s::check_compose(file, &y, doc, out);
@@ -182,7 +188,8 @@ fn scan_yaml(file: &FileInput<'_>, text: &str, out: &mut Vec<Finding>) {
         let head = &text[..text.len().min(HEAD)];
         let looks_iac = recognised
             || (head.contains("apiVersion") && head.contains("kind"))
-            || (head.contains("jobs:") && (head.contains("on:") || head.contains("\"on\":")));
+            || (head.contains("jobs:") && (head.contains("on:") || head.contains("\"on\":")))
+            || (head.contains("stages:") && head.contains("script:"));
         if !is_template(text) && looks_iac {
             out.push(
                 Finding::new(
@@ -213,6 +220,7 @@ mod proptests {
         "Dockerfile",
         "deploy.yaml",
         ".github/workflows/ci.yml",
+        ".gitlab-ci.yml",
         "noext",
     ];
 
@@ -260,6 +268,8 @@ mod proptests {
             "      - uses: actions/checkout@v4\n        with: {ref: ${{ github.event.pull_request.head.sha }}}\n",
             "      - run: echo ${{ secrets.TOKEN }}\n",
             "services:\n  api:\n    image: x\n",
+            "stages: [a]\ninclude:\n  - remote: https://x\n",
+            "job:\n  image: {name: x}\n  script:\n    - echo $HF_TOKEN\n    - huggingface-cli upload a b\n",
             "FROM python:3\n",
             "RUN curl -sSL http://x | sh\n",
             "ARG HF_TOKEN=hf_abc\n",

@@ -336,8 +336,8 @@ rule!(
     Medium,
     "Container image referenced by a mutable tag (`latest` or none)",
     "Dockerfile `FROM` lines (ARG defaults resolved, stage names and `scratch` excepted), \
-Kubernetes ML workload containers and compose ML services whose image has no tag or \
-the `latest` tag and no digest.",
+Kubernetes ML workload containers, compose ML services and GitLab CI job images whose \
+image has no tag or the `latest` tag and no digest.",
     "ML base images (CUDA, PyTorch, serving runtimes) are large, change often and come \
 from many registries. A moving tag means every build or restart may run a different, \
 unreviewed image: the ML supply chain attack surface.",
@@ -406,7 +406,7 @@ rule!(
     "Environment variables with secret-like names (`*_TOKEN`, `*_KEY`, `*_SECRET`, \
 `*PASSWORD`, `HF_TOKEN`, `OPENAI_API_KEY`, `WANDB_API_KEY`...) given a literal value in \
 Kubernetes `env` (not `valueFrom`), compose `environment`, Dockerfile `ENV`/`ARG` \
-defaults and workflow `env`. Placeholders and references (`${VAR}`, `${{ secrets.X }}`) \
+defaults, workflow `env` and GitLab CI `variables`. Placeholders and references (`${VAR}`, `${{ secrets.X }}`) \
 are ignored; the evidence names the variable and never shows the value.",
     "Manifests and Dockerfiles are committed, rendered into logs and baked into image \
 layers (`docker history` shows `ENV` and `ARG`). A Hugging Face or OpenAI token there \
@@ -494,7 +494,9 @@ rule!(
     "GitHub Action or reusable workflow not pinned to a full commit SHA",
     "`uses:` references whose ref is not a 40-hex commit SHA (tags and branches move), \
 and `docker://` images without a digest. Local `./` actions are exempt; actions owned \
-by GitHub (`actions/`, `github/`) are reported at low severity.",
+by GitHub (`actions/`, `github/`) are reported at low severity. In GitLab CI: \
+`include:` of a remote URL, and `include: project:` at a branch, a tag or no `ref` \
+(low).",
     "Tags of third-party actions can be moved to malicious commits (tj-actions/changed-files, \
 March 2025). A workflow that trains or publishes models hands the action its tokens.",
     "Pin `uses: owner/action@<40-hex sha> # v1.2.3` and let Dependabot or Renovate update the \
@@ -543,7 +545,8 @@ rule!(
     High,
     "Secret printed to the workflow log",
     "`run:` lines that `echo`/`printf` a `${{ secrets.* }}` expression to standard output \
-(not into a pipe, a file or `::add-mask::`).",
+(not into a pipe, a file or `::add-mask::`), and GitLab CI script lines that echo \
+`$CI_JOB_TOKEN` or a variable with a secret-like name.",
     "Log masking only hides the exact string: a secret printed encoded, split or \
 transformed is readable by everyone who can see the logs, forks' PR authors included.",
     "Do not print secrets; pass them through `env:` to the tool that needs them, or pipe \
@@ -572,7 +575,7 @@ rule!(
     "ml-publish-without-scan-or-signature",
     Medium,
     "Workflow publishes a model or dataset without scanning or signing it",
-    "Workflows that upload models or data (`huggingface-cli upload`, `hf upload`, \
+    "Workflows and GitLab CI pipelines that upload models or data (`huggingface-cli upload`, `hf upload`, \
 `push_to_hub`, `upload_folder`, `aws s3 cp/sync` or `gsutil cp` of model/data paths, \
 `mlflow ... log_model`, `dvc push`, `wandb artifact put`) while no step of the workflow \
 scans (`aisec scan`, `modelscan`, `picklescan`) or signs (`aisec sign`, `model_signing`, \

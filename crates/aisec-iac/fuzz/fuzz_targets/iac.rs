@@ -7,7 +7,7 @@ use aisec_core::{FileInput, Limits, ScanContext, Scanner, detect_kind};
 use aisec_iac::IacScanner;
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: &[&str] = &["main.tf", "main.tf.json", "Dockerfile", "deploy.yaml", "noext"];
+const NAMES: &[&str] = &["main.tf", "main.tf.json", "Dockerfile", "deploy.yaml", ".gitlab-ci.yml", "noext"];
 
 fuzz_target!(|data: &[u8]| {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
