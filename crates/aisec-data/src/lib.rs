@@ -30,7 +30,33 @@
 //! decoder runs under `catch_unwind`), and has no network access.
 //!
 //! # Measured
-//! See the end of this page.
+//! Precision / recall by class (`bench/pii_eval.py`, 2 000 generated lines
+//! per class plus 2 000 hard negatives — timestamps, versions, ids, SKUs,
+//! Luhn-failing numbers, invalid SSNs and IBANs — scored line by line), next
+//! to Microsoft Presidio 2.2's pattern recognizers on the same lines (no
+//! spaCy model: none is on the package registry from its authors, so no NLP
+//! engine and no context boosting):
+//!
+//! | class | aisec P | aisec R | Presidio P | Presidio R |
+//! |---|---|---|---|---|
+//! | e-mail | 1.000 | 1.000 | 1.000 | 1.000 |
+//! | phone | 1.000 | 1.000 | 0.660 | 0.916 |
+//! | payment card | 1.000 | 1.000 | 0.979 | 0.877 |
+//! | IBAN | 1.000 | 1.000 | 0.999 | 0.634 |
+//! | US SSN | 1.000 | 1.000 | 0.972 | 1.000 |
+//! | UK NINO | 1.000 | 1.000 | n/a (no recognizer) | n/a |
+//! | IP address | 1.000 | 1.000 | 0.850 | 1.000 |
+//! | date of birth | 1.000 | 1.000 | 0.680 (any date) | 0.476 |
+//!
+//! The corpus comes from the same generators as the fixtures, whose formats
+//! the detectors were written for: read aisec's 1.000s as "no regression on
+//! known formats", not as field accuracy. Time: 0.12-0.22 s for the 18 000
+//! lines with a debug build, process start included, against 8-11 s for
+//! Presidio's recognizers (50-90x). Throughput (`cargo bench --bench
+//! throughput`, release, sample limits lifted, 2-core machine): PII-dense
+//! CSV 17.8 MB/s, benign numeric CSV 24.8 MB/s, JSON Lines 26.4 MB/s, free
+//! text 68.5 MB/s; with the default 16 MiB sample no file costs more than
+//! about a second.
 
 pub mod detect;
 mod error;

@@ -1,5 +1,5 @@
 //! Dataset readers. Each reads at most [`SampleOptions`]'s rows and bytes and
-//! feeds values to a [`Profiler`]; none panics on hostile input, and each
+//! feeds values to the profiler; none panics on hostile input, and each
 //! turns what it cannot read into a note (a malformed record) or a
 //! [`DataError`] naming the file (a file it cannot read at all).
 
