@@ -60,9 +60,10 @@ pub struct QualityOptions {
     pub trigger_max_doc_share: f64,
     /// Distinct rows tracked for exact duplicates (about 50 bytes each with the table's overhead).
     pub max_distinct_rows: usize,
-    /// Rows indexed for near-duplicates (about 200 bytes each).
+    /// Rows indexed for near-duplicates (about 300 bytes each: the signature,
+    /// the line, and one band table at a time).
     pub max_near_rows: usize,
-    /// Distinct tokens tracked for triggers.
+    /// Distinct tokens tracked for triggers (about 150 bytes each).
     pub max_tokens: usize,
     /// Distinct labels tracked.
     pub max_labels: usize,
@@ -79,9 +80,9 @@ impl Default for QualityOptions {
             trigger_min_rows: 20,
             trigger_min_purity: 0.95,
             trigger_max_doc_share: 0.05,
-            max_distinct_rows: 5_000_000,
-            max_near_rows: 2_000_000,
-            max_tokens: 2_000_000,
+            max_distinct_rows: 4_000_000,
+            max_near_rows: 1_000_000,
+            max_tokens: 500_000,
             max_labels: 10_000,
         }
     }
