@@ -123,10 +123,16 @@ pub fn sniff_content(bytes: &[u8]) -> Option<FileKind> {
         return Some(FileKind::Gguf);
     }
     // HDF5 allows a user block before the superblock, which then sits at 512
-    // or a larger power of two (h5py's `userblock_size`).
-    if [0usize, 512, 1024, 2048, 4096]
-        .iter()
-        .any(|&at| bytes.get(at..at + 8) == Some(b"\x89HDF\r\n\x1a\n"))
+    // or a larger power of two (h5py's `userblock_size`). User blocks are
+    // zero-filled or text in practice; looking past the first bytes only then
+    // keeps the sniff of every tensor of a checkpoint inside its first page
+    // (probing offset 4096 of each paged in a second page per tensor).
+    const HDF5: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+    if bytes.get(..8) == Some(HDF5)
+        || (may_be_user_block(bytes)
+            && [512usize, 1024, 2048, 4096]
+                .iter()
+                .any(|&at| bytes.get(at..at + 8) == Some(HDF5)))
     {
         return Some(FileKind::Hdf5);
     }
@@ -145,6 +151,15 @@ pub fn sniff_content(bytes: &[u8]) -> Option<FileKind> {
         return Some(FileKind::Safetensors);
     }
     None
+}
+
+/// Whether a file starts like an HDF5 user block: zeros or printable text.
+fn may_be_user_block(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64)];
+    head.len() == 64
+        && head
+            .iter()
+            .all(|&b| b == 0 || b.is_ascii_graphic() || b.is_ascii_whitespace())
 }
 
 /// LZMA alone: the properties byte liblzma writes for presets (0x5D), a
@@ -251,6 +266,16 @@ mod tests {
         assert_eq!(detect_kind(&bytes, "weights.bin"), FileKind::Hdf5);
         bytes[1024] = b'X';
         assert_ne!(detect_kind(&bytes, "weights.bin"), FileKind::Hdf5);
+    }
+
+    #[test]
+    fn binary_data_is_not_searched_for_a_user_block() {
+        // Tensor bytes: the sniff must not look at offset 4096 (a second page).
+        let mut bytes: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80)
+            .collect();
+        bytes.extend_from_slice(b"\x89HDF\r\n\x1a\n\x03");
+        assert_ne!(sniff_content(&bytes), Some(FileKind::Hdf5));
     }
 
     #[test]
