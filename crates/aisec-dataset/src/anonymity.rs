@@ -23,7 +23,7 @@ use csv::ByteRecord;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::table::{Dialect, Rejects, csv_error, field_count_error, line_of, read_header};
+use crate::table::{Dialect, Rejects, next_row, read_header};
 
 /// Default cap on distinct equivalence classes (about 100 bytes each plus
 /// their values).
@@ -160,17 +160,7 @@ pub fn anonymity<R: Read>(
     let mut rejected = Rejects::default();
     let mut record = ByteRecord::new();
     let mut key = Vec::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
-        }
-        let line = line_of(&record);
-        if let Some(e) = field_count_error(&record, &header) {
-            rejected.push(line, e);
-            continue;
-        }
+    while let Some(line) = next_row(&mut reader, &mut record, &header, path, Some(&mut rejected))? {
         rows += 1;
         key.clear();
         for &i in &quasi {

@@ -29,7 +29,7 @@ use csv::ByteRecord;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::table::{Dialect, Rejects, csv_error, field_count_error, line_of, read_header};
+use crate::table::{Dialect, Rejects, next_row, read_header};
 
 /// MinHash signature length.
 pub const MINHASH_HASHES: usize = 64;
@@ -332,22 +332,14 @@ fn label_counts<R: Read>(
     let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
     let mut record = ByteRecord::new();
     let mut rows = 0;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
-        }
-        if field_count_error(&record, &header).is_some() {
-            continue;
-        }
+    while let Some(line) = next_row(&mut reader, &mut record, &header, path, None)? {
         rows += 1;
         let v = record[li].trim_ascii();
         if let Some(c) = counts.get_mut(v) {
             *c += 1;
         } else {
             if counts.len() >= max_labels {
-                return Err(too_many_labels(path, line_of(&record), max_labels));
+                return Err(too_many_labels(path, line, max_labels));
             }
             counts.insert(v.to_vec(), 1);
         }
@@ -471,17 +463,7 @@ pub fn quality<R: Read>(
     let mut record = ByteRecord::new();
     let mut norm = Vec::new();
     let mut text = String::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(path, e)),
-        }
-        let line = line_of(&record);
-        if let Some(e) = field_count_error(&record, &header) {
-            rejected.push(line, e);
-            continue;
-        }
+    while let Some(line) = next_row(&mut reader, &mut record, &header, path, Some(&mut rejected))? {
         // Text columns are read as UTF-8.
         text.clear();
         let mut bad_text = None;

@@ -204,6 +204,35 @@ impl Rejects {
 }
 
 /// Checks the field count of a data row against the header.
+/// Reads the next well-formed row into `record` and returns its line; rows
+/// whose field count differs from the header's are recorded in `rejected`
+/// (when given) and skipped. `Ok(None)` at the end of the input.
+pub(crate) fn next_row<R: Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut ByteRecord,
+    header: &Header,
+    path: &Path,
+    mut rejected: Option<&mut Rejects>,
+) -> Result<Option<u64>> {
+    loop {
+        if !reader
+            .read_byte_record(record)
+            .map_err(|e| csv_error(path, e))?
+        {
+            return Ok(None);
+        }
+        let line = line_of(record);
+        match field_count_error(record, header) {
+            Some(e) => {
+                if let Some(r) = rejected.as_deref_mut() {
+                    r.push(line, e);
+                }
+            }
+            None => return Ok(Some(line)),
+        }
+    }
+}
+
 pub(crate) fn field_count_error(record: &ByteRecord, header: &Header) -> Option<String> {
     (record.len() != header.names.len()).then(|| {
         format!(
