@@ -325,3 +325,33 @@ fn out_of_range_parquet_timestamps_do_not_panic() {
     );
     assert!(outcome.is_ok_and(|p| p.rows_sampled > 0));
 }
+
+/// Found by fuzzing: a footer on which parquet's thrift metadata decoder
+/// panics (an unwrap in its column metadata reader). The panic is the
+/// parquet crate's; the reader contains it and names the file.
+#[test]
+fn a_footer_that_panics_the_metadata_decoder_is_an_error() {
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/footer_decoder_panic.bin"),
+    )
+    .unwrap();
+    let mut wrapped = b"PAR1".to_vec();
+    wrapped.extend_from_slice(&raw);
+    wrapped.extend_from_slice(b"PAR1");
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(|| {
+        let opts = SampleOptions::default();
+        (
+            profile("x.parquet", &wrapped, &opts).map(|_| ()),
+            profile("d.parquet", &raw, &opts).map(|_| ()),
+        )
+    });
+    std::panic::set_hook(hook);
+    // Under its own name the bytes may be read as text: any answer but a panic.
+    let (wrapped, _as_named) = outcome.expect("profile must not panic");
+    let err = wrapped
+        .expect_err("a broken footer is an error")
+        .to_string();
+    assert!(err.contains("x.parquet") && err.contains("footer"), "{err}");
+}

@@ -124,8 +124,14 @@ pub fn read(
     let footer = source
         .read_at(footer_start, footer_len as usize)
         .map_err(io)?;
-    let metadata =
-        ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| bad(format!("footer: {e}")))?;
+    // The thrift footer decoder panics on some hostile footers (seen in
+    // fuzzing: an unwrap in parquet 57's column metadata reader); contain it
+    // like the record decoder below.
+    let metadata = catch_unwind(AssertUnwindSafe(|| {
+        ParquetMetaDataReader::decode_metadata(&footer)
+    }))
+    .map_err(|_| bad("footer: the metadata decoder failed on this footer".to_owned()))?
+    .map_err(|e| bad(format!("footer: {e}")))?;
     let file_meta = metadata.file_metadata();
     meta.rows_total = u64::try_from(file_meta.num_rows()).ok();
     meta.bytes_read = footer_len + 8;
