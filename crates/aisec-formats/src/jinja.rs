@@ -56,6 +56,9 @@ pub struct TemplateIssue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Sev {
     Suspicious,
+    /// An attribute read whose name is built at render time (`attr` with
+    /// anything but one string literal): what it reads is hidden from review.
+    Hidden,
     Escape,
 }
 
@@ -150,11 +153,29 @@ pub fn analyse(source: &str) -> TemplateAnalysis {
             // Any other attribute (`message.content`) is ordinary data access.
             Token::Ident(_) if after_dot => {}
             Token::Ident(name) if after_pipe && *name == "attr" => {
-                push(
-                    Sev::Suspicious,
-                    "the `attr` filter (attribute access by name)".to_owned(),
-                    offset,
+                let literal = matches!(
+                    tokens
+                        .get(i + 1..i + 4)
+                        .map(|t| [&t[0].0, &t[1].0, &t[2].0]),
+                    Some([
+                        Token::ParenOpen,
+                        Token::Str(_) | Token::String(_),
+                        Token::ParenClose
+                    ])
                 );
+                if literal {
+                    push(
+                        Sev::Suspicious,
+                        "the `attr` filter (attribute access by name)".to_owned(),
+                        offset,
+                    );
+                } else {
+                    push(
+                        Sev::Hidden,
+                        "the `attr` filter with a computed attribute name".to_owned(),
+                        offset,
+                    );
+                }
             }
             Token::Ident(name) if !after_pipe => {
                 if is_dunder(name) {
@@ -231,6 +252,27 @@ mod tests {
             .filter(|i| i.severity == Sev::Escape)
             .map(|i| i.what)
             .collect()
+    }
+
+    fn hidden(src: &str) -> bool {
+        analyse(src)
+            .issues
+            .iter()
+            .any(|i| i.severity == Sev::Hidden)
+    }
+
+    #[test]
+    fn attribute_names_built_at_render_time_are_hidden_reads() {
+        for src in [
+            "{{ ''|attr('%c%cclass%c%c'|format(95,95,95,95)) }}",
+            "{{ ''|attr(['_','_','class','_','_']|join) }}",
+            "{% set x = '_' * 2 %}{{ ''|attr(x ~ 'class' ~ x) }}",
+            "{{ ''|attr('XXclassXX'|replace('X','_')) }}",
+        ] {
+            assert!(hidden(src), "{src}");
+        }
+        // One literal name is judged by the name itself.
+        assert!(!hidden("{{ message|attr('content') }}"));
     }
 
     #[test]

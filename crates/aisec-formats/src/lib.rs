@@ -218,6 +218,11 @@ fn template_findings(
         .iter()
         .filter(|i| i.severity == jinja::Sev::Escape)
         .collect();
+    let hidden: Vec<&jinja::TemplateIssue> = analysis
+        .issues
+        .iter()
+        .filter(|i| i.severity == jinja::Sev::Hidden)
+        .collect();
     let suspicious: Vec<&jinja::TemplateIssue> = analysis
         .issues
         .iter()
@@ -239,6 +244,22 @@ fn template_findings(
                 file,
                 format!("chat template reaches Python internals via {}", first.what),
             )
+            .evidence(all.join(", ")),
+            first,
+        ));
+    } else if let Some(first) = hidden.first() {
+        let all: Vec<&str> = hidden.iter().map(|i| i.what.as_str()).collect();
+        out.push(place(
+            Finding::new(
+                &rules::TEMPLATE_INJECTION,
+                file,
+                format!(
+                    "chat template uses {}: the attribute it reads is assembled at render time, the way sandbox escapes hide `__class__`",
+                    first.what
+                ),
+            )
+            .severity(Severity::High)
+            .confidence(Confidence::Medium)
             .evidence(all.join(", ")),
             first,
         ));

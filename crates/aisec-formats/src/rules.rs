@@ -19,6 +19,9 @@ dunder attributes (`__class__`, `__mro__`, `__subclasses__`, `__globals__`,
 the `attr` filter or strings glued together with `~`/`+`, or the Jinja globals
 that are known sandbox-escape gadgets (`cycler`, `joiner`, `lipsum`, `self`,
 `namespace`'s internals), or names such as `os`, `popen`, `eval`, `import`.
+Dunder reach is critical; the `attr` filter with an attribute name assembled
+at render time (`|format`, `|join`, `|replace`, variables) is high, since it
+hides which attribute is read; gadgets and `attr` with a plain name are medium.
 
 ## Why it matters
 Inference servers render the chat template on every request. Loaders that
