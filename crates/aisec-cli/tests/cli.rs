@@ -71,6 +71,12 @@ fn example_scan_finds_the_planted_problems_and_fails() {
     // The hidden .cache directory is scanned.
     assert!(text.contains(".cache/tokenizer.tar"), "{text}");
     assert!(text.contains("AISEC-ARC-002"), "{text}");
+    // The pipeline around the model: the hidden workflow, the serving
+    // manifest and the evaluation data.
+    assert!(text.contains(".github/workflows/publish.yml"), "{text}");
+    assert!(text.contains("AISEC-IAC-031"), "{text}");
+    assert!(text.contains("AISEC-IAC-018"), "{text}");
+    assert!(text.contains("AISEC-DATA-001"), "{text}");
 }
 
 #[test]

@@ -403,7 +403,12 @@ fn check_pod(file: &FileInput<'_>, y: &Yaml, pod: &PodSpec, what: &str, out: &mu
     let pod_nonroot = pod_sc.is_some_and(|sc| y.is_true(y.get(sc, "runAsNonRoot")));
     let pod_user = pod_sc.and_then(|sc| y.get(sc, "runAsUser"));
     for (&c, &anchor) in pod.containers.iter().zip(&pod.anchors) {
-        let cname = y.get_str(c, "name").unwrap_or("?");
+        // KServe's `predictor: {model: ...}` containers have no name: the
+        // key that holds them names them.
+        let cname = y
+            .get_str(c, "name")
+            .or_else(|| y.str(anchor))
+            .unwrap_or("(unnamed)");
         let who = format!("container `{cname}` of {what}");
         let sc = y.get(c, "securityContext");
         if let Some(sc) = sc {
