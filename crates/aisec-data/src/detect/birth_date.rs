@@ -41,9 +41,16 @@ static TEXTUAL: LazyLock<Regex> = LazyLock::new(|| {
 /// True when a birth marker appears anywhere in `text` (the cheap gate; the
 /// window is checked per date).
 pub fn birth_date_context(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    MARKERS.iter().any(|m| lower.contains(m))
+    // Every marker has a `b`: most values are out after one memchr, and the
+    // rest need no lower-cased copy (this runs on nearly every cell).
+    memchr::memchr2(b'b', b'B', text.as_bytes()).is_some() && ANY_MARKER.is_match(text)
 }
+
+/// [`MARKERS`] as one case-insensitive matcher.
+static ANY_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    let alternatives: Vec<String> = MARKERS.iter().map(|m| regex::escape(m)).collect();
+    Regex::new(&format!("(?i-u){}", alternatives.join("|"))).expect("valid regex")
+});
 
 pub fn find(text: &str, column_says_birth: bool, out: &mut Vec<Hit>) {
     let lower = text.to_ascii_lowercase();

@@ -159,43 +159,53 @@ pub struct ValueContext {
 /// Every hit in `text`, overlaps resolved by [`DataClass::ALL`] priority,
 /// appended to `out` in priority order.
 pub fn detect(text: &str, ctx: ValueContext, out: &mut Vec<Hit>) {
-    let first = out.len();
+    if !out.is_empty() {
+        // Detectors judge overlaps against what is in the vector, so they get
+        // an empty one; the profiler's hot path always passes one.
+        let mut fresh = Vec::new();
+        detect(text, ctx, &mut fresh);
+        out.append(&mut fresh);
+        return;
+    }
+    let first = 0;
     let f = Features::of(text);
     let hint = ctx.hint;
-    let mut candidates: Vec<Hit> = Vec::new();
+    // Candidates are pushed straight onto `out` and compacted below: no
+    // allocation per value (this runs on every sampled cell).
+    let candidates = &mut *out;
     if ctx.secrets {
-        secret::find(text, &mut candidates);
+        secret::find(text, candidates);
     }
     if f.at_signs > 0 {
-        email::find(text, &mut candidates);
+        email::find(text, candidates);
     }
     if f.upper >= 2 && f.digits >= 2 && text.len() >= 15 {
-        iban::find(text, &mut candidates);
+        iban::find(text, candidates);
     }
     if f.digits >= card::MIN_DIGITS {
-        card::find(text, &mut candidates);
+        card::find(text, candidates);
     }
     if f.digits >= 9 {
-        national_id::find_ssn(text, hint == Some(ColumnHint::Ssn), &mut candidates);
+        national_id::find_ssn(text, hint == Some(ColumnHint::Ssn), candidates);
     }
     if f.digits >= 6 && f.upper >= 3 {
-        national_id::find_nino(text, &mut candidates);
+        national_id::find_nino(text, candidates);
     }
     if hint != Some(ColumnHint::Version) {
         if f.dots >= 3 && f.digits >= 4 {
-            network::find_ipv4(text, &mut candidates);
+            network::find_ipv4(text, candidates);
         }
         if f.colons >= 2 {
-            network::find_ipv6(text, &mut candidates);
+            network::find_ipv6(text, candidates);
         }
     }
     if f.digits >= phone::MIN_DIGITS {
-        phone::find(text, hint == Some(ColumnHint::Phone), &mut candidates);
+        phone::find(text, hint == Some(ColumnHint::Phone), candidates);
     }
     if f.digits >= 4 || f.letters >= 3 {
         let hinted = hint == Some(ColumnHint::BirthDate);
         if hinted || birth_date_context(text) {
-            birth_date::find(text, hinted, &mut candidates);
+            birth_date::find(text, hinted, candidates);
         }
     }
     if matches!(
@@ -203,18 +213,23 @@ pub fn detect(text: &str, ctx: ValueContext, out: &mut Vec<Hit>) {
         Some(ColumnHint::PersonName | ColumnHint::AmbiguousName)
     ) && f.letters >= 2
     {
-        person_name::find(text, &mut candidates);
+        person_name::find(text, candidates);
     }
     // Candidates arrive grouped by detector in priority order, so a candidate
-    // is kept only when no kept hit (of a higher priority) overlaps it.
-    for c in candidates {
-        let overlaps = out[first..]
+    // is kept only when no kept hit (of a higher priority) overlaps it. Kept
+    // hits are moved down to `out[first..kept]`, in order.
+    let mut kept = first;
+    for i in first..out.len() {
+        let (c_start, c_end) = (out[i].start, out[i].end);
+        let overlaps = out[first..kept]
             .iter()
-            .any(|h| c.start < h.end && h.start < c.end);
+            .any(|h| c_start < h.end && h.start < c_end);
         if !overlaps {
-            out.push(c);
+            out.swap(kept, i);
+            kept += 1;
         }
     }
+    out.truncate(kept);
 }
 
 /// True when `text[start..end]` stands on its own: not the middle of a longer
@@ -272,6 +287,21 @@ mod tests {
             classes("GB82 WEST 1234 5698 7654 32", None),
             vec![DataClass::Iban]
         );
+    }
+
+    #[test]
+    fn hits_of_an_earlier_value_do_not_shadow_this_one() {
+        let ctx = ValueContext {
+            hint: None,
+            secrets: false,
+        };
+        let mut out = Vec::new();
+        detect("+44 20 7946 0018", ctx, &mut out);
+        assert_eq!(out.len(), 1);
+        // Same byte span, another value: appended, not judged against it.
+        detect("+44 20 7946 0019", ctx, &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(out.iter().all(|h| h.class == DataClass::Phone));
     }
 
     #[test]
