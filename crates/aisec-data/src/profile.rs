@@ -278,6 +278,20 @@ impl Profiler {
     }
 }
 
+/// Shortest mean value length of a column that could hide `hint`'s data
+/// masked, hashed or tokenised (`***-**-1234`, `j***@x.org`, a hex digest,
+/// `12 Elm St`). Counts and codes (`0`, `153`, `Pave` in the Ames housing
+/// data's `3SsnPorch` and `Street` columns) cannot.
+const MIN_HIDDEN_VALUE_LEN: u64 = 5;
+
+fn could_hold(hint: ColumnHint, mean_len: u64) -> bool {
+    match hint {
+        // Short values are the norm here: `F`, `1990`, `A+`.
+        ColumnHint::SpecialCategory | ColumnHint::BirthDate | ColumnHint::PersonName => true,
+        _ => mean_len >= MIN_HIDDEN_VALUE_LEN,
+    }
+}
+
 fn column_profile(col: ColumnState) -> ColumnProfile {
     let free_text = col.free_text
         || (col.values > 0
@@ -322,8 +336,12 @@ fn column_profile(col: ColumnState) -> ColumnProfile {
         .collect();
     detections.sort_by_key(|d| d.detector);
     let detected = detections.iter().any(|d| d.flagged);
-    let hint_only =
-        !detected && col.values > 0 && col.hint.is_some_and(ColumnHint::sensitive_by_itself);
+    let mean_len = col.total_len.checked_div(col.values).unwrap_or(0);
+    let hint_only = !detected
+        && col.values > 0
+        && col
+            .hint
+            .is_some_and(|h| h.sensitive_by_itself() && could_hold(h, mean_len));
     ColumnProfile {
         name: col.name,
         hint: col.hint,

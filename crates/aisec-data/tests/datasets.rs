@@ -173,6 +173,18 @@ fn masked_columns_are_flagged_by_name() {
 }
 
 #[test]
+fn counts_and_codes_under_personal_names_are_not_hidden_personal_data() {
+    // The Ames housing data: `3SsnPorch` is porch area, `Street` the paving.
+    let csv = b"Id,3SsnPorch,Street,Gender\n1,0,Pave,F\n2,153,Grvl,M\n3,0,Pave,F\n";
+    let p = profile("train.csv", csv, &SampleOptions::default()).unwrap();
+    assert_eq!(hint_only(&p), ["Gender"], "{p:?}");
+    // Masked values are long enough to be what the name says.
+    let masked = b"ssn,street\n***-**-1234,** Elm Street\n***-**-9876,*** Oak Avenue\n";
+    let p = profile("masked.csv", masked, &SampleOptions::default()).unwrap();
+    assert_eq!(hint_only(&p), ["ssn", "street"], "{p:?}");
+}
+
+#[test]
 fn benign_datasets_are_clean() {
     for name in [
         "benign_features.csv",
