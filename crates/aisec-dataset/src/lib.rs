@@ -44,9 +44,9 @@
 //!
 //! `cargo bench -p aisec-dataset --bench mask`, 256 MB CSV, 1.8 M rows of 9
 //! columns (3 kept, hash, email token, 2 generalised, redact, drop), on the
-//! 2-core development machine: 205 MB per CPU-second, i.e. about 410 MB/s
-//! on two idle cores; 139-195 MB/s wall clock while the machine was shared
-//! (load average 4-5). Peak resident memory masking a 300 MB CSV: 50 MB.
+//! 2-core development machine: 209-233 MB/s wall clock with the machine
+//! otherwise idle (137-161 MB per CPU-second); 139-195 MB/s while it was
+//! shared (load average 4-5); keep-only about 380 MB/s. Peak resident memory masking a 300 MB CSV: 50 MB.
 //! age: 350-610 MB/s encryption, 180-720 MB/s decryption, 10 MB resident.
 
 pub mod anonymity;
