@@ -462,3 +462,57 @@ fn help_teaches_the_policy_format() {
         "{t}"
     );
 }
+
+#[test]
+fn mask_json_lines_by_key_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("chats.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"id":1,"user":{"email":"jane.doe@example.com"},"messages":[{"role":"user","content":"I am Jane, card 4111 1111 1111 1111"},{"role":"assistant","content":"Thanks"}]}"#,
+            "\n",
+            "this line is not JSON\n",
+            r#"{"id":2,"user":{"email":"li.wei@example.org"},"messages":[]}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let policy = dir.path().join("chat.toml");
+    std::fs::write(
+        &policy,
+        "[key]\nenv = \"AISEC_TEST_MASK_KEY\"\n\n[[column]]\nname = \"user.email\"\naction = \"tokenise\"\nformat = \"email\"\n\n[[column]]\nname = \"messages.content\"\naction = \"redact\"\nreplacement = \"[removed]\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("chats.masked.jsonl");
+    let o = aisec(
+        dir.path(),
+        &[KEY_ENV],
+        &[
+            "data",
+            "mask",
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+    );
+    // One bad line: rejected with its line number, exit 1, the rest written.
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 rows written"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("chats.jsonl:2: rejected"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !text.contains("jane.doe") && !text.contains("4111"),
+        "{text}"
+    );
+    assert!(
+        text.contains("@example.com") && text.contains("\"role\":\"user\""),
+        "{text}"
+    );
+    assert_eq!(text.matches("[removed]").count(), 2, "{text}");
+}

@@ -1,5 +1,6 @@
 //! Dataset protection for aisec: masking, tokenisation, encryption at rest,
-//! k-anonymity and poisoning signals, over CSV and TSV files.
+//! k-anonymity and poisoning signals, over CSV and TSV files (and JSON
+//! Lines for masking: [`mask_json`]).
 //!
 //! # What
 //!
@@ -54,11 +55,13 @@ pub mod crypt;
 pub mod error;
 mod io;
 pub mod mask;
+pub mod mask_json;
 pub mod policy;
 pub mod quality;
 pub mod table;
 
 pub use error::{Error, Result};
 pub use mask::{MaskOptions, MaskSummary, Masker, mask_file, mask_stream};
+pub use mask_json::{JsonMasker, mask_json_lines_file, mask_json_lines_stream};
 pub use policy::{Action, MaskKey, Policy};
 pub use table::{Dialect, Header, Rejects, RowError};

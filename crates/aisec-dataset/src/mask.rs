@@ -102,20 +102,7 @@ impl Masker {
             });
         }
         let needs_key = plan.iter().flatten().any(Action::needs_key);
-        let mac = match (needs_key, key) {
-            (false, _) => None,
-            (true, Some(k)) => {
-                Some(HmacSha256::new_from_slice(k.bytes()).map_err(|_| {
-                    Error::Key("the masking key cannot be used as an HMAC key".into())
-                })?)
-            }
-            (true, None) => {
-                return Err(Error::Key(format!(
-                    "{}: the policy hashes or tokenises columns, so it needs a key: set [key] env/file in the policy or pass --key-env / --key-file",
-                    policy.source.display()
-                )));
-            }
-        };
+        let mac = Self::mac(policy, needs_key, key)?;
         let out_header = header
             .names
             .iter()
@@ -128,6 +115,36 @@ impl Masker {
             names: header.names.clone(),
             mac,
             out_header,
+        })
+    }
+
+    /// A masker for values addressed by name rather than by column (JSON
+    /// Lines): only its keyed primitives are used.
+    pub(crate) fn for_named_values(policy: &Policy, key: Option<&MaskKey>) -> Result<Masker> {
+        let needs_key =
+            policy.default.needs_key() || policy.columns.iter().any(|c| c.action.needs_key());
+        Ok(Masker {
+            plan: Vec::new(),
+            names: Vec::new(),
+            mac: Self::mac(policy, needs_key, key)?,
+            out_header: Vec::new(),
+        })
+    }
+
+    fn mac(policy: &Policy, needs_key: bool, key: Option<&MaskKey>) -> Result<Option<HmacSha256>> {
+        Ok(match (needs_key, key) {
+            (false, _) => None,
+            (true, Some(k)) => {
+                Some(HmacSha256::new_from_slice(k.bytes()).map_err(|_| {
+                    Error::Key("the masking key cannot be used as an HMAC key".into())
+                })?)
+            }
+            (true, None) => {
+                return Err(Error::Key(format!(
+                    "{}: the policy hashes or tokenises columns, so it needs a key: set [key] env/file in the policy or pass --key-env / --key-file",
+                    policy.source.display()
+                )));
+            }
         })
     }
 
@@ -171,17 +188,9 @@ impl Masker {
                     if field.is_empty() {
                         out.push_field(b"");
                     } else {
-                        let digest = self.prf(HASH_DOMAIN, 0, field);
                         scratch.clear();
-                        match encoding {
-                            HashEncoding::Hex => hex_into(&digest, scratch),
-                            HashEncoding::Base64Url => {
-                                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                                    .encode_string(digest, scratch)
-                            }
-                        }
-                        let n = length.unwrap_or(scratch.len()).min(scratch.len());
-                        out.push_field(&scratch.as_bytes()[..n]);
+                        self.hash_into(field, *encoding, *length, scratch);
+                        out.push_field(scratch.as_bytes());
                     }
                 }
                 Action::Tokenise { format, keep_last } => {
@@ -225,8 +234,35 @@ impl Masker {
         mac.finalize().into_bytes().into()
     }
 
+    /// The keyed digest of `field`, encoded and truncated as the policy says.
+    pub(crate) fn hash_into(
+        &self,
+        field: &[u8],
+        encoding: HashEncoding,
+        length: Option<usize>,
+        out: &mut String,
+    ) {
+        let start = out.len();
+        let digest = self.prf(HASH_DOMAIN, 0, field);
+        match encoding {
+            HashEncoding::Hex => hex_into(&digest, out),
+            HashEncoding::Base64Url => {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(digest, out)
+            }
+        }
+        if let Some(n) = length {
+            out.truncate(start + n.min(out.len() - start));
+        }
+    }
+
     /// Format-preserving pseudonym of `value` (see [`TokenFormat`]).
-    fn tokenise(&self, value: &str, format: TokenFormat, keep_last: usize, out: &mut String) {
+    pub(crate) fn tokenise(
+        &self,
+        value: &str,
+        format: TokenFormat,
+        keep_last: usize,
+        out: &mut String,
+    ) {
         let (body, suffix) = match format {
             TokenFormat::Email => match value.rfind('@') {
                 Some(at) if at > 0 => value.split_at(at),
@@ -593,16 +629,16 @@ impl<R: Read> Splitter<R> {
     }
 }
 
-struct ChunkOut {
-    bytes: Vec<u8>,
-    read: u64,
-    written: u64,
-    rejected: Rejects,
+pub(crate) struct ChunkOut {
+    pub bytes: Vec<u8>,
+    pub read: u64,
+    pub written: u64,
+    pub rejected: Rejects,
 }
 
 /// Chunk size handed to one worker: large enough to amortise the task and
 /// the parser set-up, small enough to balance two to a few dozen threads.
-const CHUNK_BYTES: usize = 1024 * 1024;
+pub(crate) const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// Masks `input` (named `input_name` in errors) into `output`: header first,
 /// then the masked rows in input order.
@@ -687,14 +723,47 @@ where
         columns_out: masker.output_header().len(),
         ..MaskSummary::default()
     };
+    let (read, written, rejected) = run_chunks(
+        input_name,
+        splitter,
+        Some(first),
+        output,
+        options.strict,
+        |c| mask_chunk(&masker, &header, options.dialect, c),
+    )?;
+    summary.rows_read = read;
+    summary.rows_written = written;
+    summary.rejected = rejected;
+    Ok(summary)
+}
+
+/// Runs `process` over the chunks of `splitter` (after `first`, when
+/// given) on the rayon pool and writes their output in input order. Memory
+/// in flight is about 3 × threads × the chunk size (plus their output).
+/// Returns rows read, rows written and the rejected rows.
+pub(crate) fn run_chunks<R, W, F>(
+    input_name: &Path,
+    mut splitter: Splitter<R>,
+    first: Option<Chunk>,
+    output: &mut W,
+    strict: bool,
+    process: F,
+) -> Result<(u64, u64, Rejects)>
+where
+    R: Read + Send,
+    W: Write,
+    F: Fn(&Chunk) -> ChunkOut + Sync,
+{
+    let out_err = |e: std::io::Error| Error::io(crate::io::OUTPUT_PLACEHOLDER, e);
+    let (mut read, mut written, mut rejected) = (0u64, 0u64, Rejects::default());
     let threads = rayon::current_num_threads().max(1);
-    // Chunks handed to the workers at once, and queued behind them: memory
-    // in flight is about 3 × threads × CHUNK_BYTES (plus their output).
     let per_round = threads * 2;
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = sync_channel::<Result<Chunk>>(per_round);
         scope.spawn(move || {
-            if tx.send(Ok(first)).is_err() {
+            if let Some(first) = first
+                && tx.send(Ok(first)).is_err()
+            {
                 return;
             }
             loop {
@@ -743,30 +812,25 @@ where
                     }
                 }
             }
-            let outs: Vec<ChunkOut> = round
-                .par_iter()
-                .map(|c| mask_chunk(&masker, &header, options.dialect, c))
-                .collect();
+            let outs: Vec<ChunkOut> = round.par_iter().map(&process).collect();
             for out in outs {
-                if options.strict {
-                    if let Some(first) = out.rejected.first.first() {
-                        return Err(Error::Rejected {
-                            path: input_name.to_path_buf(),
-                            line: first.line,
-                            message: first.message.clone(),
-                        });
-                    }
+                if strict && let Some(first) = out.rejected.first.first() {
+                    return Err(Error::Rejected {
+                        path: input_name.to_path_buf(),
+                        line: first.line,
+                        message: first.message.clone(),
+                    });
                 }
                 output.write_all(&out.bytes).map_err(out_err)?;
-                summary.rows_read += out.read;
-                summary.rows_written += out.written;
-                summary.rejected.merge(out.rejected);
+                read += out.read;
+                written += out.written;
+                rejected.merge(out.rejected);
             }
         }
         Ok(())
     })?;
     output.flush().map_err(out_err)?;
-    Ok(summary)
+    Ok((read, written, rejected))
 }
 
 /// Line on which `record` starts within `bytes`. The CSV parser reports the

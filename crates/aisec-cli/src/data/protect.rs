@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use aisec_dataset::anonymity::{AnonymityOptions, AnonymityReport, anonymity_file};
 use aisec_dataset::crypt::{self, DecryptWith, EncryptTo};
 use aisec_dataset::quality::{QualityOptions, QualityReport, quality_file};
-use aisec_dataset::{Dialect, MaskKey, MaskOptions, Policy, mask_file};
+use aisec_dataset::{Dialect, MaskKey, MaskOptions, Policy, mask_file, mask_json_lines_file};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -50,6 +50,10 @@ Policy (TOML):
   action = \"generalise\"
   width = 10                    # 37 -> 30-39;  top = 90 makes 90+
 
+JSON Lines (.jsonl/.ndjson names, or --json-lines): each line an object; a column
+name is a key, dotted for nested objects and for every element of an array:
+`user.email`, `messages.content` (every chat turn's text), `messages.role`.
+
 A key in the policy itself is refused. Tokens are keyed pseudonyms (HMAC-SHA256),
 not format-preserving encryption: they cannot be reversed, even with the key.
 
@@ -60,6 +64,7 @@ Examples:
   aisec data keygen --mask mask.key
   aisec data mask users.csv users.masked.csv --policy policy.toml --key-file mask.key
   AISEC_MASK_KEY=... aisec data mask events.tsv out.tsv --policy policy.toml --strict
+  aisec data mask chats.jsonl chats.masked.jsonl --policy chat.toml --key-file mask.key
 
 See docs/data.md.";
 
@@ -152,7 +157,7 @@ impl DialectArg {
 
 #[derive(Args)]
 pub struct MaskArgs {
-    /// Input CSV or TSV (first row: header).
+    /// Input CSV or TSV (first row: header), or JSON Lines.
     input: PathBuf,
     /// Output file (same dialect), written only on success.
     output: PathBuf,
@@ -168,6 +173,9 @@ pub struct MaskArgs {
     /// Stop at the first bad row and write nothing.
     #[arg(long)]
     strict: bool,
+    /// Read JSON Lines [default: for .jsonl/.ndjson names].
+    #[arg(long, conflicts_with = "dialect")]
+    json_lines: bool,
     #[command(flatten)]
     dialect: DialectArg,
 }
@@ -293,12 +301,25 @@ fn mask(a: MaskArgs) -> Result<u8> {
     } else {
         None
     };
+    let json_lines = a.json_lines
+        || (a.dialect.dialect.is_none()
+            && a.input
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| {
+                    e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson")
+                }));
     let options = MaskOptions {
         dialect: a.dialect.for_path(&a.input),
         strict: a.strict,
     };
     let started = std::time::Instant::now();
-    let summary = match mask_file(&a.input, &a.output, &policy, key.as_ref(), options) {
+    let outcome = if json_lines {
+        mask_json_lines_file(&a.input, &a.output, &policy, key.as_ref(), a.strict)
+    } else {
+        mask_file(&a.input, &a.output, &policy, key.as_ref(), options)
+    };
+    let summary = match outcome {
         Ok(s) => s,
         Err(e @ aisec_dataset::Error::Rejected { .. }) => {
             eprintln!("error: {e}");
@@ -307,14 +328,20 @@ fn mask(a: MaskArgs) -> Result<u8> {
         Err(e) => return Err(e.into()),
     };
     let mut err = std::io::stderr().lock();
+    let columns = if json_lines {
+        String::new()
+    } else {
+        format!(
+            " ({} of {} columns kept)",
+            summary.columns_out, summary.columns_in
+        )
+    };
     writeln!(
         err,
-        "{}: {} rows written to {} ({} of {} columns kept), {} rejected, {:.1}s",
+        "{}: {} rows written to {}{columns}, {} rejected, {:.1}s",
         a.input.display(),
         summary.rows_written,
         a.output.display(),
-        summary.columns_out,
-        summary.columns_in,
         summary.rejected.count,
         started.elapsed().as_secs_f64()
     )?;
