@@ -1,11 +1,11 @@
-//! Arbitrary bytes through the CSV and TSV masking path under a policy that
-//! uses every action, and under a default action with the header taken from
-//! the input.
+//! Arbitrary bytes through the CSV, TSV and JSON Lines masking paths under a
+//! policy that uses every action, and under a default action with the header
+//! taken from the input.
 #![no_main]
 
 use std::path::Path;
 
-use aisec_dataset::{Dialect, MaskKey, MaskOptions, Policy, mask_stream};
+use aisec_dataset::{Dialect, MaskKey, MaskOptions, Policy, mask_json_lines_stream, mask_stream};
 use libfuzzer_sys::fuzz_target;
 
 const POLICY: &str = r#"
@@ -48,5 +48,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(s.rows_read, s.rows_written + s.rejected.count);
         }
         let _ = mask_stream(Path::new("f"), data, &mut Vec::new(), &default, Some(&key), options);
+    }
+    for policy in [&all, &default] {
+        if let Ok(s) = mask_json_lines_stream(Path::new("f.jsonl"), data, &mut Vec::new(), policy, Some(&key), false) {
+            assert_eq!(s.rows_read, s.rows_written + s.rejected.count);
+        }
     }
 });
