@@ -1,4 +1,5 @@
-//! Throughput of `mask_file` and of age encryption/decryption.
+//! Throughput of `mask_file` (CSV), `mask_json_lines_file` (the same rows as
+//! JSON Lines) and of age encryption/decryption.
 //!
 //! Generates a CSV in a temporary directory (`AISEC_BENCH_MB`, default 256 MB)
 //! with a realistic column mix and prints MB/s (input bytes per second):
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use aisec_dataset::crypt::{self, DecryptWith, EncryptTo};
-use aisec_dataset::{MaskKey, MaskOptions, Policy, mask_file};
+use aisec_dataset::{MaskKey, MaskOptions, Policy, mask_file, mask_json_lines_file};
 
 const POLICY: &str = r#"
 default = "keep"
@@ -121,6 +122,36 @@ fn main() {
             "mask run {run}: {} rows in {secs:.2}s = {:.0} MB/s wall ({threads} threads){per_cpu}",
             s.rows_written,
             size / secs,
+        );
+    }
+    // The same rows as JSON Lines objects, under the same policy.
+    let jsonl = dir.path().join("in.jsonl");
+    {
+        let text = std::fs::read_to_string(&input).unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        let names: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+        for r in rows.records() {
+            let r = r.unwrap();
+            let obj: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(r.iter())
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_owned())))
+                .collect();
+            serde_json::to_writer(&mut w, &obj).unwrap();
+            w.write_all(b"\n").unwrap();
+        }
+    }
+    let jsize = std::fs::metadata(&jsonl).unwrap().len() as f64 / 1e6;
+    let jout = dir.path().join("out.jsonl");
+    for run in 0..2 {
+        let t = Instant::now();
+        let s = mask_json_lines_file(&jsonl, &jout, &policy, Some(&key), false).unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "mask JSON Lines run {run}: {} rows, {jsize:.0} MB in {secs:.2}s = {:.0} MB/s wall",
+            s.rows_written,
+            jsize / secs,
         );
     }
     let (id_text, _) = crypt::generate_identity();
