@@ -901,13 +901,24 @@ pub fn mask_file(
     key: Option<&MaskKey>,
     options: MaskOptions,
 ) -> Result<MaskSummary> {
+    mask_via_temp(input, output, |file, mut w| {
+        mask_stream(input, file, &mut w, policy, key, options)
+    })
+}
+
+/// Runs `mask` from the file `input` into a temporary file beside `output`
+/// and renames it into place only when `mask` succeeds.
+pub(crate) fn mask_via_temp(
+    input: &Path,
+    output: &Path,
+    mask: impl FnOnce(std::fs::File, &mut dyn Write) -> Result<MaskSummary>,
+) -> Result<MaskSummary> {
     crate::io::refuse_same_file(input, output)?;
     let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
     let mut tmp = crate::io::temp_beside(output)?;
     let summary = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        let s = mask_stream(input, file, &mut w, policy, key, options)
-            .map_err(|e| crate::io::rename_paths(e, input, output))?;
+        let s = mask(file, &mut w).map_err(|e| crate::io::rename_paths(e, input, output))?;
         w.flush().map_err(|e| Error::io(output, e))?;
         s
     };

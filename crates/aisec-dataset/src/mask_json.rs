@@ -15,13 +15,13 @@
 //! action but `drop`. Kept values are re-serialised, so a number may be
 //! written in a different but equal form (`1e3` as `1000.0`).
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
-use crate::mask::{ChunkOut, MaskSummary, Masker, Splitter, generalise, run_chunks};
+use crate::error::Result;
+use crate::mask::{ChunkOut, MaskSummary, Masker, Splitter, generalise, mask_via_temp, run_chunks};
 use crate::policy::{Action, MaskKey, Policy, UnknownColumns};
 use crate::table::{Dialect, Rejects};
 
@@ -255,18 +255,9 @@ pub fn mask_json_lines_file(
     key: Option<&MaskKey>,
     strict: bool,
 ) -> Result<MaskSummary> {
-    crate::io::refuse_same_file(input, output)?;
-    let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
-    let mut tmp = crate::io::temp_beside(output)?;
-    let summary = {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        let s = mask_json_lines_stream(input, file, &mut w, policy, key, strict)
-            .map_err(|e| crate::io::rename_paths(e, input, output))?;
-        w.flush().map_err(|e| Error::io(output, e))?;
-        s
-    };
-    crate::io::persist(tmp, output)?;
-    Ok(summary)
+    mask_via_temp(input, output, |file, mut w| {
+        mask_json_lines_stream(input, file, &mut w, policy, key, strict)
+    })
 }
 
 #[cfg(test)]
