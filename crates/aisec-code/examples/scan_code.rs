@@ -32,10 +32,7 @@ fn main() {
     files.sort();
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(CodeScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let start = Instant::now();
     let (mut scanned, mut bytes_read) = (0usize, 0u64);
     for p in &files {

@@ -59,10 +59,7 @@ const FRAGMENTS: &[&str] = &[
 fn run(name: &str, bytes: &[u8]) -> Vec<aisec_core::Finding> {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(CodeScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let file = FileInput::on_disk(name, Path::new(name), bytes);
     CodeScanner.scan(&file, &ctx)
 }

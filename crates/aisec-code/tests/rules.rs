@@ -10,10 +10,7 @@ use aisec_core::{FileInput, Finding, Limits, ScanContext, Scanner, generic};
 
 fn scan_with(name: &str, bytes: &[u8], limits: &Limits) -> Vec<Finding> {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(CodeScanner)];
-    let ctx = ScanContext {
-        limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(limits, &scanners);
     ctx.run(&FileInput::on_disk(name, Path::new(name), bytes))
 }
 

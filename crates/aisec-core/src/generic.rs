@@ -8,15 +8,18 @@ pub static UNREADABLE: Rule = Rule {
     id: "AISEC-GEN-001",
     name: "unreadable-path",
     summary: "A file or directory could not be read, so it was not scanned",
-    default_severity: Severity::Medium,
+    default_severity: Severity::High,
     explanation: "\
 ## What it finds
 A path the walker reached but could not open or list: permission denied, a
-symbolic-link loop, a file that vanished during the scan, an I/O error.
+symbolic-link loop, a file that vanished during the scan, an I/O error, or a
+FIFO, socket or device inside the tree (never read: reading one can block
+forever or have side effects).
 
 ## Why it matters
 Nothing inside the path was checked. A model or script that nobody can read in
-CI can still be read by the process that deploys it.
+CI can still be read by the process that deploys it, so unread content fails
+the default gate (high) rather than passing it silently.
 
 ## Remediation
 Fix the permissions or the link, or exclude the path explicitly in
@@ -49,17 +52,21 @@ hostile until it parses cleanly.",
 pub static LIMIT_EXCEEDED: Rule = Rule {
     id: "AISEC-GEN-003",
     name: "scan-limit-exceeded",
-    summary: "A size, depth or count limit stopped part of a file from being scanned",
-    default_severity: Severity::Low,
+    summary: "A size, depth, count or time limit stopped part of a file from being scanned",
+    default_severity: Severity::High,
     explanation: "\
 ## What it finds
 A file or member larger than the full-read limit, archives nested deeper than
-the nesting limit, or more members than the member limit. The part beyond the
-limit was not scanned.
+the nesting limit, more members than the member limit, or a top-level file
+whose total work (decompressed bytes and members across all nesting levels,
+or time) reached its budget. The part beyond the limit was not scanned; one
+finding says which bound stopped the scan and where.
 
 ## Why it matters
 Limits keep aisec fast and safe on hostile input; an attacker can also use them
-to push a payload out of sight (a pickle at depth 9 of nested zips).
+to push a payload out of sight (a pickle after 100,001 tar entries, or at depth
+9 of nested zips). Content that was not scanned is not known to be safe, so
+this fails the default gate (high).
 
 ## Remediation
 Raise the limit (`--max-file-size`, `[limits]` in `aisec.toml`) when the file is
@@ -131,6 +138,33 @@ follow links unless `--follow-symlinks` is given.",
     references: &[refs::CWE_59, refs::ATLAS_SUPPLY_CHAIN],
 };
 
+pub static REFERENCE_ESCAPES: Rule = Rule {
+    id: "AISEC-GEN-007",
+    name: "reference-escapes-root",
+    summary: "A scanned file references a file outside the scanned tree",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+A reference inside a scanned file that resolves outside the directory being
+scanned, after `..` and symbolic links are resolved: a pip `-r`/`-c` include
+such as `-r /proc/self/environ` or `-r ../../secrets.txt`, a Terraform module
+`source` that climbs out of the repository, a conda file named by an absolute
+path. aisec does not read the target; the finding names the reference only.
+
+## Why it matters
+Tools that follow such references read (and often print) files the repository
+has no business naming: a pull request that adds `-r /proc/self/environ` makes
+a naive scanner copy the CI runner's environment, tokens included, into a
+report uploaded to a code-scanning service. Installers that follow it
+(`pip install -r`) read files from the machine they run on.
+
+## Remediation
+Keep referenced files inside the repository and name them by relative paths
+that stay inside it. If the reference is intended (a shared constraints file
+in a monorepo), scan from the directory that contains both files.",
+    references: &[refs::CWE_22, refs::ATLAS_SUPPLY_CHAIN],
+};
+
 pub static RULES: &[&Rule] = &[
     &UNREADABLE,
     &MALFORMED,
@@ -138,4 +172,5 @@ pub static RULES: &[&Rule] = &[
     &WAIVER_EXPIRED,
     &SCANNER_CRASHED,
     &SYMLINK_ESCAPE,
+    &REFERENCE_ESCAPES,
 ];

@@ -2,9 +2,12 @@
 //! the [`Scanner`] trait every detector family implements, and content-based
 //! file-type sniffing.
 //!
-//! Invariants: this crate does no I/O (it never opens a file or the network),
+//! Invariants: this crate does no I/O (it never opens a file or the network:
+//! references between files go through [`SiblingSource`], which the engine
+//! implements),
 //! depends on no scanner, and never panics on input bytes.
 
+mod excerpt;
 mod finding;
 pub mod generic;
 mod kind;
@@ -12,10 +15,13 @@ mod report;
 mod rule;
 mod scanner;
 mod severity;
+pub mod sibling;
 
+pub use excerpt::{EXCERPT_CHARS, escape_control, excerpt};
 pub use finding::{ByteRange, Finding, Location, MEMBER_SEPARATOR, assign_fingerprints};
 pub use kind::{FileKind, SNIFF_LEN, detect_kind, kind_from_name, sniff_content};
 pub use report::{REPORT_SCHEMA_VERSION, Report, ScanStats, Suppressed, ToolInfo};
 pub use rule::{DuplicateRuleId, Reference, Rule, RuleRegistry, refs};
-pub use scanner::{FileInput, Limits, ScanContext, Scanner};
+pub use scanner::{BudgetExhausted, FileInput, Limits, ScanContext, Scanner};
 pub use severity::{Confidence, Severity, UnknownSeverity};
+pub use sibling::{NoSiblings, Sibling, SiblingError, SiblingMeta, SiblingSource};

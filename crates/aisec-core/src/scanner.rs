@@ -1,7 +1,11 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::{FileKind, Finding, MEMBER_SEPARATOR, detect_kind, generic};
+use crate::sibling::{NoSiblings, Sibling, SiblingError, SiblingMeta, SiblingSource};
+use crate::{FileKind, Finding, MEMBER_SEPARATOR, detect_kind, excerpt, generic};
 
 /// Bounds every scanner honours, so hostile input costs bounded time and memory.
 #[derive(Debug, Clone)]
@@ -20,6 +24,20 @@ pub struct Limits {
     pub max_nesting: u32,
     /// Members of one archive that are opened and scanned.
     pub max_members: usize,
+    /// Decompressed bytes of one top-level file, summed over every member at
+    /// every nesting level. Per-member caps alone let a 42 KB nested bomb
+    /// (16 members per level, five levels) cost petabytes.
+    pub max_total_decompressed: u64,
+    /// Members of one top-level file opened at all nesting levels together.
+    pub max_total_members: u64,
+    /// Wall-clock time one top-level file may take, all scanners included: a
+    /// backstop for costs the byte and member bounds do not capture.
+    pub max_file_time: Duration,
+    /// Largest file a scanned file may reference and have read
+    /// (requirements includes, Terraform modules, conda files).
+    pub max_sibling_bytes: u64,
+    /// Referenced files one scan reads in all.
+    pub max_siblings: usize,
 }
 
 impl Default for Limits {
@@ -30,6 +48,11 @@ impl Default for Limits {
             max_compression_ratio: 200,
             max_nesting: 8,
             max_members: 100_000,
+            max_total_decompressed: 1024 * 1024 * 1024,
+            max_total_members: 100_000,
+            max_file_time: Duration::from_secs(60),
+            max_sibling_bytes: 16 * 1024 * 1024,
+            max_siblings: 10_000,
         }
     }
 }
@@ -107,20 +130,71 @@ pub trait Scanner: Send + Sync {
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding>;
 }
 
-/// What a scanner may use besides the file: limits, and the other scanners to
-/// hand archive members to.
+/// What a scanner may use besides the file: limits, the other scanners to
+/// hand archive members to, the engine's reader of referenced files, and the
+/// work budget of the top-level file being scanned.
+///
+/// One context serves one top-level file (the engine makes a new one per file;
+/// it is cheap), so the budget covers that file and everything nested in it.
 pub struct ScanContext<'a> {
     pub limits: &'a Limits,
     pub scanners: &'a [Box<dyn Scanner>],
+    siblings: &'a dyn SiblingSource,
+    budget: Budget,
 }
 
-impl ScanContext<'_> {
+/// Work spent on one top-level file across every nesting level.
+struct Budget {
+    started: Instant,
+    decompressed: AtomicU64,
+    members: AtomicU64,
+    exhausted: AtomicBool,
+    /// The one finding that says which bound stopped the scan and where.
+    finding: Mutex<Option<Finding>>,
+}
+
+/// A bound of the top-level file's budget was reached: stop work on this file.
+/// The context has recorded the one finding that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetExhausted;
+
+impl<'a> ScanContext<'a> {
+    /// A context without a tree around the input: references to other files
+    /// are refused ([`NoSiblings`]). For tests, fuzzing and benchmarks.
+    pub fn new(limits: &'a Limits, scanners: &'a [Box<dyn Scanner>]) -> Self {
+        ScanContext::with_siblings(limits, scanners, &NoSiblings)
+    }
+
+    /// A context whose scanners may read referenced files through `siblings`.
+    pub fn with_siblings(
+        limits: &'a Limits,
+        scanners: &'a [Box<dyn Scanner>],
+        siblings: &'a dyn SiblingSource,
+    ) -> Self {
+        ScanContext {
+            limits,
+            scanners,
+            siblings,
+            budget: Budget {
+                started: Instant::now(),
+                decompressed: AtomicU64::new(0),
+                members: AtomicU64::new(0),
+                exhausted: AtomicBool::new(false),
+                finding: Mutex::new(None),
+            },
+        }
+    }
+
     /// Runs every scanner that detects `file`. A panicking scanner is a bug,
     /// but one hostile file must not take the whole scan down with it: the
-    /// panic becomes a finding and the other scanners still run.
+    /// panic becomes a finding and the other scanners still run. For a
+    /// top-level file, the budget finding (if a bound was reached) is added.
     pub fn run(&self, file: &FileInput<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
         for scanner in self.scanners {
+            if self.budget.exhausted.load(Ordering::Relaxed) {
+                break;
+            }
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 if scanner.detect(file) {
                     scanner.scan(file, self)
@@ -150,7 +224,138 @@ impl ScanContext<'_> {
                 }
             }
         }
+        if file.depth == 0 {
+            let recorded = self
+                .budget
+                .finding
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            findings.extend(recorded);
+        }
         findings
+    }
+
+    /// Charges `bytes` of decompressed output produced for `file` (a member
+    /// or stream at any depth) to the top-level file's budget. Decompressors
+    /// call this per chunk as they inflate, so a bomb stops at the bound, not
+    /// after it. `Err` means stop: the one finding is already recorded.
+    pub fn charge_decompressed(
+        &self,
+        file: &FileInput<'_>,
+        bytes: u64,
+    ) -> Result<(), BudgetExhausted> {
+        let total = self.budget.decompressed.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total > self.limits.max_total_decompressed {
+            return Err(self.exhaust(
+                file,
+                format!(
+                    "over {} decompressed bytes for this file across all nesting levels; the rest was not scanned",
+                    self.limits.max_total_decompressed
+                ),
+            ));
+        }
+        self.check_time(file)
+    }
+
+    /// Charges one opened member to the top-level file's budget.
+    pub fn charge_member(&self, file: &FileInput<'_>) -> Result<(), BudgetExhausted> {
+        let total = self.budget.members.fetch_add(1, Ordering::Relaxed) + 1;
+        if total > self.limits.max_total_members {
+            return Err(self.exhaust(
+                file,
+                format!(
+                    "over {} archive members opened for this file across all nesting levels; the rest was not scanned",
+                    self.limits.max_total_members
+                ),
+            ));
+        }
+        self.check_time(file)
+    }
+
+    /// Whether a bound was reached; long loops that charge nothing poll this.
+    pub fn budget_exhausted(&self) -> bool {
+        self.budget.exhausted.load(Ordering::Relaxed)
+    }
+
+    /// `Err` once the file has run past [`Limits::max_file_time`].
+    pub fn check_time(&self, file: &FileInput<'_>) -> Result<(), BudgetExhausted> {
+        if self.budget_exhausted() {
+            return Err(BudgetExhausted);
+        }
+        if self.budget.started.elapsed() > self.limits.max_file_time {
+            return Err(self.exhaust(
+                file,
+                format!(
+                    "scanning this file took over {} s; the rest was not scanned",
+                    self.limits.max_file_time.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn exhaust(&self, file: &FileInput<'_>, message: String) -> BudgetExhausted {
+        if !self.budget.exhausted.swap(true, Ordering::Relaxed) {
+            let finding = Finding::new(&generic::LIMIT_EXCEEDED, file, message);
+            *self
+                .budget
+                .finding
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(finding);
+        }
+        BudgetExhausted
+    }
+
+    /// Reads a file that `file` references (`-r base.txt`, a module source),
+    /// through the engine: confined to the scan root, regular files only,
+    /// bounded. Archive members cannot reference files on disk.
+    pub fn read_sibling(
+        &self,
+        file: &FileInput<'_>,
+        reference: &str,
+    ) -> Result<Sibling, SiblingError> {
+        if file.member.is_some() || file.fs_path.is_none() {
+            return Err(SiblingError::NoDirectory);
+        }
+        self.siblings.read(file.path, reference)
+    }
+
+    /// Looks at a file that `file` references without reading it.
+    pub fn stat_sibling(
+        &self,
+        file: &FileInput<'_>,
+        reference: &str,
+    ) -> Result<SiblingMeta, SiblingError> {
+        if file.member.is_some() || file.fs_path.is_none() {
+            return Err(SiblingError::NoDirectory);
+        }
+        self.siblings.stat(file.path, reference)
+    }
+
+    /// Lists the regular files of a directory that `file` references
+    /// (`"."` for its own directory).
+    pub fn list_siblings(
+        &self,
+        file: &FileInput<'_>,
+        reference: &str,
+    ) -> Result<Vec<String>, SiblingError> {
+        if file.member.is_some() || file.fs_path.is_none() {
+            return Err(SiblingError::NoDirectory);
+        }
+        self.siblings.list(file.path, reference)
+    }
+
+    /// The finding for a reference that tried to leave the scanned tree. It
+    /// names the reference (escaped and shortened), never what is there.
+    /// Scanners add the line of the reference.
+    pub fn escape_finding(file: &FileInput<'_>, reference: &str) -> Finding {
+        Finding::new(
+            &generic::REFERENCE_ESCAPES,
+            file,
+            "references a file outside the scanned tree; it was not read",
+        )
+        .evidence(excerpt(reference))
     }
 
     /// The bytes a scanner that must read every byte (text, secrets, data)
@@ -190,6 +395,9 @@ impl ScanContext<'_> {
             None => member_name.to_owned(),
         };
         let depth = parent.depth + 1;
+        if self.budget_exhausted() {
+            return Vec::new();
+        }
         let input = FileInput {
             path: parent.path,
             member: Some(&member),
@@ -198,6 +406,9 @@ impl ScanContext<'_> {
             kind: detect_kind(bytes, file_name(member_name)),
             depth,
         };
+        if self.charge_member(&input).is_err() {
+            return Vec::new();
+        }
         if depth > self.limits.max_nesting {
             return vec![Finding::new(
                 &generic::LIMIT_EXCEEDED,
@@ -268,10 +479,7 @@ mod tests {
             max_nesting: 3,
             ..Limits::default()
         };
-        let ctx = ScanContext {
-            limits: &limits,
-            scanners: &scanners,
-        };
+        let ctx = ScanContext::new(&limits, &scanners);
         let file = FileInput::on_disk("a.bin", Path::new("a.bin"), b"x");
         let findings = ctx.run(&file);
         assert_eq!(findings.iter().filter(|f| f.rule_id == R.id).count(), 4);
@@ -289,10 +497,7 @@ mod tests {
     fn a_panicking_scanner_becomes_a_finding() {
         let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(Panicker)];
         let limits = Limits::default();
-        let ctx = ScanContext {
-            limits: &limits,
-            scanners: &scanners,
-        };
+        let ctx = ScanContext::new(&limits, &scanners);
         let file = FileInput::on_disk("a.bin", Path::new("a.bin"), b"x");
         let findings = ctx.run(&file);
         assert_eq!(findings.len(), 1);
@@ -307,10 +512,7 @@ mod tests {
             max_full_read: 4,
             ..Limits::default()
         };
-        let ctx = ScanContext {
-            limits: &limits,
-            scanners: &scanners,
-        };
+        let ctx = ScanContext::new(&limits, &scanners);
         let small = FileInput::on_disk("a.txt", Path::new("a.txt"), b"abc");
         assert_eq!(ctx.full_read(&small, "secrets"), (&b"abc"[..], None));
         let big = FileInput::on_disk("b.txt", Path::new("b.txt"), b"abcdefgh");

@@ -258,10 +258,7 @@ fn errors_name_the_file() {
 fn scan(name: &str, bytes: &[u8]) -> Vec<aisec_core::Finding> {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(DataScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let file = FileInput::on_disk(name, Path::new(name), bytes);
     ctx.run(&file)
 }

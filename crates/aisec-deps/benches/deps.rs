@@ -49,10 +49,7 @@ fn main() {
     report("open the stored database", (md, mi, ma));
 
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &[],
-    };
+    let ctx = ScanContext::new(&limits, &[]);
     // Shown under the names the scanner recognises.
     for (name, shown, label) in [
         (

@@ -15,10 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = aisec_deps::open(Path::new(&db_dir))?;
     let scanner = aisec_deps::scanner(Some(db));
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &[],
-    };
+    let ctx = ScanContext::new(&limits, &[]);
     for file in args {
         let path = Path::new(&file);
         let bytes = std::fs::read(path)?;

@@ -473,10 +473,7 @@ mod tests {
         let s = scanner(None);
         assert!(s.detect(&input));
         let limits = aisec_core::Limits::default();
-        let ctx = ScanContext {
-            limits: &limits,
-            scanners: &[],
-        };
+        let ctx = ScanContext::new(&limits, &[]);
         let found: Vec<_> = s
             .scan(&input, &ctx)
             .into_iter()

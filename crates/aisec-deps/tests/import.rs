@@ -69,10 +69,7 @@ fn scan(db: aisec_deps::VulnDb, text: &str) -> Vec<aisec_core::Finding> {
         text.as_bytes(),
     );
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &[],
-    };
+    let ctx = ScanContext::new(&limits, &[]);
     aisec_deps::scanner(Some(db)).scan(&input, &ctx)
 }
 

@@ -36,10 +36,7 @@ fn scan_with(rel: &str, db: Option<aisec_deps::VulnDb>) -> Vec<Finding> {
     let scanner = aisec_deps::scanner(db);
     assert!(scanner.detect(&input), "{rel} not detected");
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &[],
-    };
+    let ctx = ScanContext::new(&limits, &[]);
     scanner.scan(&input, &ctx)
 }
 

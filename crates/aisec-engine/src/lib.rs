@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod filter;
+pub mod siblings;
 pub mod walk;
 
 use std::fs::File;
@@ -53,16 +54,22 @@ pub fn scan(
     let total_bytes = walked.files.iter().map(|f| f.size).sum();
     progress.start(walked.files.len() as u64, total_bytes);
 
-    let ctx = ScanContext {
-        limits: &request.limits,
-        scanners,
-    };
+    let siblings = siblings::TreeSiblings::new(
+        walked.roots.clone(),
+        walk::glob_set(&request.walk.exclude)?,
+        request.walk.follow_symlinks,
+        &request.limits,
+    );
     let bytes_scanned = AtomicU64::new(0);
     let files_scanned = AtomicU64::new(0);
     let mut findings: Vec<Finding> = walked
         .files
         .par_iter()
         .flat_map_iter(|file| {
+            // One context per file: its budget covers this file and all
+            // nested in it.
+            let file_siblings = siblings.for_file(file);
+            let ctx = ScanContext::with_siblings(&request.limits, scanners, &file_siblings);
             let found = scan_file(file, &ctx);
             if found.1 {
                 files_scanned.fetch_add(1, Ordering::Relaxed);

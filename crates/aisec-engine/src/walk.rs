@@ -43,16 +43,32 @@ pub struct WalkedFile {
     /// The path as shown in findings (lossy UTF-8 for non-UTF-8 names).
     pub display: String,
     pub size: u64,
+    /// Index into [`Walked::roots`]: the tree this file was found in, to
+    /// which its references to other files are confined.
+    pub root: usize,
+}
+
+/// A tree the scan covers: a directory target, or the directory of a file
+/// target.
+#[derive(Debug, Clone)]
+pub struct ScanRoot {
+    /// The root with links and `..` resolved; `None` when it cannot be
+    /// resolved (then no reference from inside it is followed).
+    pub canonical: Option<PathBuf>,
+    /// How the user named the root (`""` for the current directory), the
+    /// prefix of paths shown in findings.
+    pub display: String,
 }
 
 #[derive(Debug, Default)]
 pub struct Walked {
     pub files: Vec<WalkedFile>,
+    pub roots: Vec<ScanRoot>,
     /// Paths that could not be walked, links escaping the root...
     pub findings: Vec<Finding>,
 }
 
-fn glob_set(globs: &[String]) -> Result<GlobSet, WalkError> {
+pub(crate) fn glob_set(globs: &[String]) -> Result<GlobSet, WalkError> {
     let mut builder = GlobSetBuilder::new();
     for g in globs {
         // A bare name (`tests`) or a directory glob should match at any depth
@@ -88,6 +104,7 @@ pub fn walk(targets: &[PathBuf], opts: &WalkOptions) -> Result<Walked, WalkError
     let out = Mutex::new(Walked::default());
 
     for target in targets {
+        let root_index = out.lock().unwrap().roots.len();
         let meta = match std::fs::symlink_metadata(target) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -108,10 +125,22 @@ pub fn walk(targets: &[PathBuf], opts: &WalkOptions) -> Result<Walked, WalkError
             match std::fs::metadata(target) {
                 Ok(m) if m.is_dir() => {}
                 Ok(m) => {
-                    out.lock().unwrap().files.push(WalkedFile {
+                    let dir = target.parent().unwrap_or(Path::new(""));
+                    let mut out = out.lock().unwrap();
+                    out.roots.push(ScanRoot {
+                        canonical: std::fs::canonicalize(if dir.as_os_str().is_empty() {
+                            Path::new(".")
+                        } else {
+                            dir
+                        })
+                        .ok(),
+                        display: display_path(dir),
+                    });
+                    out.files.push(WalkedFile {
                         path: target.clone(),
                         display: display_path(target),
                         size: m.len(),
+                        root: root_index,
                     });
                     continue;
                 }
@@ -127,7 +156,12 @@ pub fn walk(targets: &[PathBuf], opts: &WalkOptions) -> Result<Walked, WalkError
         }
 
         let root = target.clone();
-        let canonical_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        let resolved_root = std::fs::canonicalize(&root).ok();
+        let canonical_root = resolved_root.clone().unwrap_or_else(|| root.clone());
+        out.lock().unwrap().roots.push(ScanRoot {
+            canonical: resolved_root,
+            display: display_path(&root),
+        });
         let mut builder = WalkBuilder::new(&root);
         builder
             .hidden(false)
@@ -159,6 +193,7 @@ pub fn walk(targets: &[PathBuf], opts: &WalkOptions) -> Result<Walked, WalkError
             root: &root,
             canonical_root: &canonical_root,
             follow_symlinks: opts.follow_symlinks,
+            root_index,
         };
         builder.build_parallel().visit(&mut visitors);
     }
@@ -257,6 +292,7 @@ struct VisitorBuilder<'a> {
     root: &'a Path,
     canonical_root: &'a Path,
     follow_symlinks: bool,
+    root_index: usize,
 }
 
 impl<'s> ignore::ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
@@ -324,6 +360,7 @@ impl ignore::ParallelVisitor for Visitor<'_> {
                         path: path.to_path_buf(),
                         display: display_path(path),
                         size: m.len(),
+                        root: s.root_index,
                     }),
                     // Sockets, FIFOs, devices: reading them could block forever
                     // or have side effects, and they have no content to scan.

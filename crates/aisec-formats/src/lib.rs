@@ -671,10 +671,7 @@ mod tests {
     fn run(name: &str, bytes: &[u8]) -> Vec<Finding> {
         let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(FormatsScanner)];
         let limits = Limits::default();
-        let ctx = ScanContext {
-            limits: &limits,
-            scanners: &scanners,
-        };
+        let ctx = ScanContext::new(&limits, &scanners);
         ctx.run(&FileInput::on_disk(name, Path::new(name), bytes))
     }
 

@@ -7,10 +7,7 @@ use aisec_core::{FileInput, FileKind, Limits, ScanContext, Scanner};
 fn scan(bytes: &[u8], kind: FileKind) -> Vec<aisec_core::Finding> {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(aisec_hygiene::ArchiveScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let mut file = FileInput::on_disk("crash.xz", Path::new("crash.xz"), bytes);
     file.kind = kind;
     // The scanner itself, not `ctx.run`, which would turn a panic into a finding.

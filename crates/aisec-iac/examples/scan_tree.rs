@@ -39,10 +39,7 @@ fn main() {
     files.sort();
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let (mut scanned, mut findings) = (0usize, 0usize);
     for p in &files {
         let Ok(bytes) = std::fs::read(p) else {

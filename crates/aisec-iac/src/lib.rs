@@ -237,10 +237,7 @@ mod proptests {
     fn scan_as(name: &str, bytes: &[u8]) -> Vec<Finding> {
         let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
         let limits = Limits::default();
-        let ctx = ScanContext {
-            limits: &limits,
-            scanners: &scanners,
-        };
+        let ctx = ScanContext::new(&limits, &scanners);
         let file = FileInput {
             path: name,
             member: None,

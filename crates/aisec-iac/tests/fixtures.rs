@@ -30,10 +30,7 @@ pub fn scan_path(p: &Path) -> Vec<Finding> {
     let shown = p.to_string_lossy().into_owned();
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     ctx.run(&FileInput::on_disk(&shown, p, &bytes))
 }
 

@@ -67,10 +67,7 @@ fn data_heavy_pickle(arrays: usize) -> Vec<u8> {
 fn ctx_scan(data: &[u8], name: &str) -> usize {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(PickleScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let file = FileInput::on_disk(name, Path::new(name), data);
     scan_pickle(data, &file, &ctx).len()
 }

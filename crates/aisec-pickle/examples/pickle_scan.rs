@@ -10,10 +10,7 @@ use aisec_pickle::PickleScanner;
 fn main() {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(PickleScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     for path in std::env::args().skip(1) {
         // Mapped, not read: the scanner skips payloads, so most pages of a
         // large model are never touched (as in the CLI's walker).

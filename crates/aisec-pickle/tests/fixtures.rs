@@ -17,10 +17,7 @@ fn scan_file(path: &Path) -> Vec<Finding> {
     let name = path.to_string_lossy().into_owned();
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(PickleScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let file = FileInput::on_disk(&name, path, &bytes);
     assert!(
         PickleScanner.detect(&file),

@@ -11,10 +11,7 @@ use proptest::prelude::*;
 fn run_scan(data: &[u8]) -> Vec<Finding> {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(PickleScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let file = FileInput::on_disk("p.pkl", Path::new("p.pkl"), data);
     let _ = PickleScanner.detect(&file);
     scan_pickle(data, &file, &ctx)

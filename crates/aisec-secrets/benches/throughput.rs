@@ -152,10 +152,7 @@ fn main() {
 
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(SecretsScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let (wall, cpu) = time(|| {
         for (name, b) in &corpus {
             let file = FileInput::on_disk(name, Path::new(name), b);

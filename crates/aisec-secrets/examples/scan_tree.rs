@@ -33,10 +33,7 @@ fn main() {
     files.sort();
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(SecretsScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let start = Instant::now();
     let mut bytes_read = 0u64;
     for p in &files {

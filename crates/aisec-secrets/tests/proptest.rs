@@ -87,7 +87,7 @@ proptest! {
         // Through the scanner, as a notebook and as a lock file.
         let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(SecretsScanner)];
         let limits = Limits::default();
-        let ctx = ScanContext { limits: &limits, scanners: &scanners };
+        let ctx = ScanContext::new(&limits, &scanners);
         for name in ["a.ipynb", "yarn.lock", "tests/x.py"] {
             let file = FileInput::on_disk(name, Path::new(name), bytes);
             SecretsScanner.scan(&file, &ctx);

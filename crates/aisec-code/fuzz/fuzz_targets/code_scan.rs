@@ -13,10 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = analyse_python(data);
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(CodeScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     for name in ["fuzz.py", "fuzz.ipynb"] {
         let file = FileInput::on_disk(name, Path::new(name), data);
         let _ = CodeScanner.scan(&file, &ctx);

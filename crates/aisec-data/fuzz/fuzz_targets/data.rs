@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(DataScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext { limits: &limits, scanners: &scanners };
+    let ctx = ScanContext::new(&limits, &scanners);
     for name in ["d.csv", "d.jsonl"] {
         let file = FileInput { path: name, member: None, fs_path: None, bytes: data, kind: detect_kind(data, name), depth: 0 };
         // Call the scanner directly: `ctx.run` would catch a panic.

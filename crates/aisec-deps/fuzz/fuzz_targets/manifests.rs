@@ -40,10 +40,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let scanner = aisec_deps::scanner(None);
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &[],
-    };
+    let ctx = ScanContext::new(&limits, &[]);
     if scanner.detect(&input) {
         let _ = scanner.scan(&input, &ctx);
     }

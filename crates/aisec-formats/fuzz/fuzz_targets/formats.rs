@@ -20,7 +20,7 @@ const NAMES: &[&str] = &[
 fuzz_target!(|data: &[u8]| {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(aisec_formats::FormatsScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext { limits: &limits, scanners: &scanners };
+    let ctx = ScanContext::new(&limits, &scanners);
     for name in NAMES {
         let file = FileInput {
             path: name,

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         max_nesting: 3,
         ..Limits::default()
     };
-    let ctx = ScanContext { limits: &limits, scanners: &scanners };
+    let ctx = ScanContext::new(&limits, &scanners);
     for kind in [
         FileKind::Zip,
         FileKind::Tar,

@@ -12,7 +12,7 @@ const NAMES: &[&str] = &["main.tf", "main.tf.json", "Dockerfile", "deploy.yaml",
 fuzz_target!(|data: &[u8]| {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext { limits: &limits, scanners: &scanners };
+    let ctx = ScanContext::new(&limits, &scanners);
     for name in NAMES {
         let file = FileInput {
             path: name,

@@ -12,10 +12,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(PickleScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     let file = FileInput::on_disk("fuzz.pkl", Path::new("fuzz.pkl"), data);
     let _ = PickleScanner.detect(&file);
     let _ = scan_pickle(data, &file, &ctx);

@@ -21,10 +21,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(SecretsScanner)];
     let limits = Limits::default();
-    let ctx = ScanContext {
-        limits: &limits,
-        scanners: &scanners,
-    };
+    let ctx = ScanContext::new(&limits, &scanners);
     for name in ["fuzz.py", "fuzz.ipynb", "poetry.lock"] {
         let file = FileInput::on_disk(name, Path::new(name), data);
         if SecretsScanner.detect(&file) {
