@@ -218,10 +218,40 @@ pub fn kind_from_name(name: &str) -> Option<FileKind> {
     })
 }
 
+/// Longest zip archive comment (a u16 length), which sits between the
+/// end-of-central-directory record and the end of the file.
+const ZIP_MAX_COMMENT: usize = u16::MAX as usize;
+/// Size of the end-of-central-directory record without its comment.
+const ZIP_EOCD_LEN: usize = 22;
+
+/// Whether a zip end-of-central-directory record closes `bytes`, wherever
+/// the archive starts. Python's `zipfile` (which Keras, NumPy and PyTorch's
+/// Python side use) finds archives this way, from the end, so a zip behind a
+/// prefix (zeros, a shell script: a polyglot) still loads; sniffing only the
+/// start would let it pass unscanned. Touches only the last 64 KiB.
+pub fn zip_end_record(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < ZIP_EOCD_LEN {
+        return None;
+    }
+    let window_start = bytes.len().saturating_sub(ZIP_EOCD_LEN + ZIP_MAX_COMMENT);
+    let last_start = bytes.len() - ZIP_EOCD_LEN;
+    (window_start..=last_start).rev().find(|&at| {
+        bytes[at..].starts_with(b"PK\x05\x06") && {
+            let comment = u16::from_le_bytes([bytes[at + 20], bytes[at + 21]]) as usize;
+            // The comment must end exactly at the end of the file, as
+            // zipfile requires; random "PK\5\6" bytes in data rarely do.
+            at + ZIP_EOCD_LEN + comment == bytes.len()
+        }
+    })
+}
+
 /// Content first, then the name, then text-or-binary.
 pub fn detect_kind(bytes: &[u8], name: &str) -> FileKind {
     if let Some(kind) = sniff_content(bytes) {
         return kind;
+    }
+    if zip_end_record(bytes).is_some() {
+        return FileKind::Zip;
     }
     match kind_from_name(name) {
         // A name may claim a format that has no magic; it may not claim one
@@ -309,6 +339,22 @@ mod tests {
         assert_eq!(sniff_content(&lzma), Some(FileKind::Lzma));
         lzma[3] = 0x11;
         assert_eq!(sniff_content(&lzma), None);
+    }
+
+    #[test]
+    fn a_zip_behind_a_prefix_is_a_zip() {
+        let mut eocd = b"PK\x05\x06".to_vec();
+        eocd.extend_from_slice(&[0; 16]);
+        eocd.extend_from_slice(&3u16.to_le_bytes());
+        eocd.extend_from_slice(b"abc");
+        let mut polyglot = b"#!/bin/sh\necho pwned\nexit 0\n".to_vec();
+        let prefix = polyglot.len();
+        polyglot.extend_from_slice(&eocd);
+        assert_eq!(detect_kind(&polyglot, "model.keras"), FileKind::Zip);
+        assert_eq!(zip_end_record(&polyglot), Some(prefix));
+        // A comment length that does not reach the end is not a record.
+        polyglot.push(b'x');
+        assert_eq!(detect_kind(&polyglot, "model.keras"), FileKind::Text);
     }
 
     #[test]
