@@ -5,8 +5,8 @@ on the planted secrets, findings elsewhere (noise) and time.
 
     python3 crates/aisec-secrets/benches/compare_peers.py CORPUS_DIR AISEC_SCAN_TREE [DETECT_SECRETS]
 
-AISEC_SCAN_TREE is the release build of `examples/scan_tree.rs`
-(`cargo build --release -p aisec-secrets --example scan_tree`). The planted
+AISEC_SCAN_TREE is the release build of `examples/secrets_scan_tree.rs`
+(`cargo build --release -p aisec-secrets --example secrets_scan_tree`). The planted
 files come from `fixtures/gen/secrets_fixtures.py` (random fake keys, one
 kind per line, each line tagged with the rule it must trigger). gitleaks and
 trufflehog are not installable here (no binaries, no network to fetch them).

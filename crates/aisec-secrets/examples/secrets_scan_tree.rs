@@ -3,7 +3,7 @@
 //! bytes read to stderr. Used by `benches/compare_peers.sh` to run aisec on
 //! the same tree as detect-secrets; not the product's CLI.
 //!
-//! `cargo run --release -p aisec-secrets --example scan_tree -- DIR`
+//! `cargo run --release -p aisec-secrets --example secrets_scan_tree -- DIR`
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -27,7 +27,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::args().nth(1).expect("usage: scan_tree DIR"));
+    let root = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: secrets_scan_tree DIR"),
+    );
     let mut files = Vec::new();
     walk(&root, &mut files);
     files.sort();
