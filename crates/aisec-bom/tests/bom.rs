@@ -14,7 +14,7 @@ fn fixture(name: &str) -> PathBuf {
 fn schema_dir() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/schemas"
+        "/../../fixtures/shared/schemas"
     ))
     .to_path_buf()
 }

@@ -131,7 +131,7 @@ fn json_report_is_versioned_and_complete() {
 
 #[test]
 fn sarif_validates_against_the_official_schema() {
-    let schema_path = repo_root().join("../shared/schemas/sarif-schema-2.1.0.json");
+    let schema_path = repo_root().join("fixtures/shared/schemas/sarif-schema-2.1.0.json");
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
     let validator = jsonschema::options()
@@ -740,7 +740,7 @@ fn sign_key(name: &str) -> PathBuf {
 
 #[test]
 fn signatures_from_the_reference_tool_verify_and_tampering_is_named() {
-    let sample = repo_root().join("../shared/model-signing/samples/p256-files");
+    let sample = repo_root().join("fixtures/shared/model-signing/samples/p256-files");
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
     copy_dir(&sample.join("model"), &model);

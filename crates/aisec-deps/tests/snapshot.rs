@@ -1,7 +1,13 @@
-//! End-to-end tests against the shared PyPA advisory snapshot: import it,
-//! open the stored database, scan the fixtures and compare the advisory ids
-//! with those computed independently (tests/peer/osv_reference.py, and
-//! pip-audit where it agrees; see the crate note).
+//! End-to-end tests against PyPA advisories in OSV form: import them, open
+//! the stored database, scan the fixtures and compare the advisory ids with
+//! those computed independently (tests/peer/osv_reference.py, and pip-audit
+//! where it agrees; see the crate note).
+//!
+//! The advisories are `fixtures/shared/data/osv-PyPI-subset.zip`: every record
+//! of the full 2,661-record snapshot that names a package of these fixtures,
+//! plus its 10 withdrawn records (made by `fixtures/gen/osv_subset.py`), so a
+//! fresh clone runs these tests alone and each fixture sees the advisories it
+//! sees against the full snapshot.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,8 +16,19 @@ use std::sync::OnceLock;
 use aisec_core::{Confidence, FileInput, Finding, Limits, ScanContext, Scanner, Severity};
 
 fn snapshot() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/osv-PyPI-all.zip")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT)
 }
+
+/// The subset, relative to this crate.
+const SNAPSHOT: &str = "../../fixtures/shared/data/osv-PyPI-subset.zip";
+/// Records of the subset that are neither withdrawn nor invalid (163 of 173:
+/// `fixtures/gen/osv_subset.py` prints both numbers).
+const SNAPSHOT_ADVISORIES: u64 = 163;
+/// Withdrawn records: all those of the full snapshot, kept in the subset.
+const SNAPSHOT_WITHDRAWN: u64 = 10;
+/// Distinct PyPI packages the subset's live records name (the fixtures'
+/// packages that have advisories; none of the records names another).
+const SNAPSHOT_PACKAGES: u64 = 22;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -24,7 +41,7 @@ fn db_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aisec-deps-snapshot-db");
         let summary = aisec_deps::import(&snapshot(), &dir).expect("importing the snapshot");
-        assert_eq!(summary.meta.advisories, 2651);
+        assert_eq!(summary.meta.advisories, SNAPSHOT_ADVISORIES);
         dir
     })
 }
@@ -313,25 +330,34 @@ fn without_a_database_hygiene_still_runs_and_the_cli_line_says_why() {
     assert_eq!(rules_of(&findings), vec![("AISEC-DEP-003".into(), Some(9))]);
 
     let ok = aisec_deps::open(db_dir());
-    assert!(aisec_deps::db_status_line(&ok).contains("2651 advisories"));
+    let line = aisec_deps::db_status_line(&ok);
+    assert!(
+        line.contains(&format!("{SNAPSHOT_ADVISORIES} advisories")),
+        "{line}"
+    );
 }
 
 #[test]
 fn status_reports_source_date_and_counts() {
     let status = aisec_deps::status(db_dir()).unwrap();
     let m = &status.meta;
-    assert_eq!(m.withdrawn_skipped, 10);
+    assert_eq!(m.withdrawn_skipped, SNAPSHOT_WITHDRAWN);
     assert_eq!(m.invalid_skipped, 0);
     assert_eq!(m.malicious, 0);
+    // The newest `modified` among the subset's live records (mlflow's
+    // PYSEC-2024-51), not the snapshot's date.
     assert!(
-        m.newest_advisory.starts_with("2024-10"),
+        m.newest_advisory.starts_with("2024-05-16"),
         "{}",
         m.newest_advisory
     );
-    assert!(m.packages["PyPI"] > 500);
+    assert_eq!(m.packages["PyPI"], SNAPSHOT_PACKAGES);
     let text = status.to_string();
-    assert!(text.contains("osv-PyPI-all.zip"), "{text}");
-    assert!(text.contains("advisories:      2651"), "{text}");
+    assert!(text.contains("osv-PyPI-subset.zip"), "{text}");
+    assert!(
+        text.contains(&format!("advisories:      {SNAPSHOT_ADVISORIES}")),
+        "{text}"
+    );
 }
 
 #[test]

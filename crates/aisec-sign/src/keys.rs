@@ -204,7 +204,7 @@ mod tests {
     fn pem_with_preamble_loads() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/model-signing/samples/upstream/signing-key-pub.pem"
+            "/../../fixtures/shared/model-signing/samples/upstream/signing-key-pub.pem"
         ))
         .unwrap();
         assert_eq!(PublicKey::from_pem(&text).unwrap().curve(), "P-384");

@@ -21,7 +21,7 @@
 //! parsed and refused with a clear error), and never trusts the key material
 //! embedded in a bundle: the caller's public key is the trust root.
 //!
-//! The on-disk format is pinned down in `../shared/model-signing/FORMAT.md`;
+//! The on-disk format is pinned down in `fixtures/shared/model-signing/FORMAT.md`;
 //! tests verify signatures made by the reference tool.
 
 mod bundle;

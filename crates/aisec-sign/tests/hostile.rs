@@ -6,7 +6,7 @@ use proptest::prelude::*;
 fn key() -> PublicKey {
     PublicKey::from_pem_file(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/model-signing/samples/p256-files/pub.pem"
+        "/../../fixtures/shared/model-signing/samples/p256-files/pub.pem"
     )))
     .unwrap()
 }
@@ -14,7 +14,7 @@ fn key() -> PublicKey {
 fn sample_bundle() -> Vec<u8> {
     std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/model-signing/samples/p256-files/model.sig"
+        "/../../fixtures/shared/model-signing/samples/p256-files/model.sig"
     ))
     .unwrap()
 }

@@ -10,7 +10,7 @@ use aisec_sign::{Error, HashAlgorithm, PublicKey, Serialization, VerifyOptions, 
 fn samples() -> PathBuf {
     Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/model-signing/samples"
+        "/../../fixtures/shared/model-signing/samples"
     ))
     .to_path_buf()
 }
