@@ -365,18 +365,9 @@ fn load_config(args: &ScanArgs, rules: &RuleRegistry) -> Result<Config> {
         return Ok(Config::default());
     };
     let config = Config::load(&path)?;
-    for id in config.rule_ids() {
-        let known = rules.get(id).is_some()
-            || rules
-                .iter()
-                .any(|r| r.id.len() > id.len() && r.id[..id.len()].eq_ignore_ascii_case(id));
-        if !known {
-            bail!(
-                "{}: unknown rule id `{id}` (see `aisec rules`)",
-                path.display()
-            );
-        }
-    }
+    // One selector type for `disable`, `severity` and waivers: a selector
+    // that selects nothing is an error at its line, never a silent no-op.
+    config.check_rules(rules)?;
     Ok(config)
 }
 

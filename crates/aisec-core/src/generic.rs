@@ -94,6 +94,29 @@ and a reason.",
     references: &[],
 };
 
+pub static WAIVER_UNUSED: Rule = Rule {
+    id: "AISEC-GEN-008",
+    name: "waiver-unused",
+    summary: "A waiver in aisec.toml matched no finding of this scan",
+    default_severity: Severity::Low,
+    explanation: "\
+## What it finds
+A `[[waiver]]` entry that suppressed nothing in this scan: the finding it was
+written for is fixed, or its `rule`, `path` or `fingerprint` has a typo and it
+never matched anything.
+
+## Why it matters
+A waiver that matches nothing is either dead weight or a mistake that leaves
+the finding it was meant for unexplained. Worse, a stale waiver keeps matching
+a *new* finding that happens to fit it later, suppressing it silently.
+
+## Remediation
+Delete the waiver if its finding is fixed; otherwise correct its selector
+(scans of part of a tree can leave waivers for the rest unused: scan the whole
+tree, or ignore this rule for partial scans).",
+    references: &[],
+};
+
 pub static SCANNER_CRASHED: Rule = Rule {
     id: "AISEC-GEN-005",
     name: "scanner-crashed",
@@ -173,4 +196,5 @@ pub static RULES: &[&Rule] = &[
     &SCANNER_CRASHED,
     &SYMLINK_ESCAPE,
     &REFERENCE_ESCAPES,
+    &WAIVER_UNUSED,
 ];

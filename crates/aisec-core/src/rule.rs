@@ -172,9 +172,111 @@ impl RuleRegistry {
     }
 }
 
+/// Which rules a configuration entry means: `disable`, `severity` keys and
+/// waiver `rule`s all use this one type with one matching rule, so a key that
+/// works in one place works in every place.
+///
+/// A selector is an exact rule id (`AISEC-PKL-001`) or a family prefix that
+/// ends at a `-` boundary (`AISEC-PKL` or `AISEC-PKL-`, which mean the same).
+/// `AISEC-P` is not a prefix of `AISEC-PKL-001` in this sense: it selects
+/// nothing, and [`RuleRegistry::check_selector`] says so instead of letting
+/// it pass as a silent no-op.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleSelector {
+    /// Upper-cased, without a trailing `-`.
+    text: String,
+}
+
+impl RuleSelector {
+    pub fn new(text: &str) -> Self {
+        RuleSelector {
+            text: text.trim().trim_end_matches('-').to_ascii_uppercase(),
+        }
+    }
+
+    /// Whether the selector names `rule_id` exactly or the family it is in.
+    pub fn matches(&self, rule_id: &str) -> bool {
+        let id = rule_id.as_bytes();
+        let sel = self.text.as_bytes();
+        id.len() >= sel.len()
+            && id[..sel.len()].eq_ignore_ascii_case(sel)
+            && (id.len() == sel.len() || id[sel.len()] == b'-')
+    }
+
+    /// Whether it names one rule rather than a family. More specific
+    /// selectors win where several match (a `severity` for `AISEC-PKL-001`
+    /// beats one for `AISEC-PKL`).
+    pub fn specificity(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for RuleSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl RuleRegistry {
+    /// `Ok` when `selector` selects at least one known rule; otherwise a
+    /// message that says what would work.
+    pub fn check_selector(&self, selector: &RuleSelector) -> Result<usize, String> {
+        let n = self.iter().filter(|r| selector.matches(r.id)).count();
+        if n > 0 {
+            return Ok(n);
+        }
+        let families: Vec<String> = {
+            let mut f: Vec<String> = self
+                .iter()
+                .map(|r| format!("AISEC-{}", r.family()))
+                .filter(|f| f.starts_with(selector.as_str()))
+                .collect();
+            f.dedup();
+            f
+        };
+        Err(if families.is_empty() {
+            format!("`{selector}` selects no rule (see `aisec rules`)")
+        } else {
+            format!(
+                "`{selector}` selects no rule: a family prefix ends at `-`; did you mean {}?",
+                families.join(" or ")
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selectors_match_ids_and_whole_families_only() {
+        let family = RuleSelector::new("aisec-pkl");
+        assert!(family.matches("AISEC-PKL-001"));
+        assert!(RuleSelector::new("AISEC-PKL-").matches("AISEC-PKL-001"));
+        assert!(!family.matches("AISEC-PKLX-001"));
+        assert!(!RuleSelector::new("AISEC-P").matches("AISEC-PKL-001"));
+        let exact = RuleSelector::new("AISEC-PKL-001");
+        assert!(exact.matches("aisec-pkl-001"));
+        assert!(!exact.matches("AISEC-PKL-0011"));
+        assert!(exact.specificity() > family.specificity());
+
+        let table: &[&'static Rule] = &[&A];
+        let reg = RuleRegistry::new([table]).unwrap();
+        assert_eq!(reg.check_selector(&RuleSelector::new("AISEC-TST")), Ok(1));
+        let e = reg
+            .check_selector(&RuleSelector::new("AISEC-T"))
+            .unwrap_err();
+        assert!(e.contains("did you mean AISEC-TST"), "{e}");
+        assert!(
+            reg.check_selector(&RuleSelector::new("AISEC-TST-002"))
+                .is_err()
+        );
+    }
 
     static A: Rule = Rule {
         id: "AISEC-TST-001",

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use aisec_core::Severity;
+use aisec_core::{RuleRegistry, RuleSelector, Severity};
 use serde::Deserialize;
+use toml::Spanned;
 
 /// The file name looked for in the scan root and its parents.
 pub const CONFIG_FILE_NAME: &str = "aisec.toml";
@@ -20,10 +21,14 @@ pub struct Config {
     #[serde(default)]
     pub limits: LimitsSection,
     #[serde(default, rename = "waiver")]
-    pub waivers: Vec<Waiver>,
+    pub waivers: Vec<Spanned<Waiver>>,
     /// Where the config was read from (not a key in the file).
     #[serde(skip)]
     pub source: Option<PathBuf>,
+    /// Byte offsets where each line of the file starts, to turn spans into
+    /// the line numbers that errors and findings show.
+    #[serde(skip)]
+    line_starts: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,12 +45,13 @@ pub struct ScanSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RulesSection {
-    /// Rule ids (or family prefixes such as `AISEC-DEP`) that do not report.
+    /// Rule selectors (ids, or family prefixes such as `AISEC-DEP`) that do
+    /// not report.
     #[serde(default)]
-    pub disable: Vec<String>,
-    /// Rule id → severity.
+    pub disable: Vec<Spanned<String>>,
+    /// Rule selector → severity; the most specific selector wins.
     #[serde(default)]
-    pub severity: BTreeMap<String, Severity>,
+    pub severity: BTreeMap<Spanned<String>, Severity>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -61,8 +67,9 @@ pub struct LimitsSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Waiver {
-    /// Rule id this waiver applies to (all rules when absent).
-    pub rule: Option<String>,
+    /// Rule selector (an id or a family prefix such as `AISEC-PKL`) this
+    /// waiver applies to (all rules when absent).
+    pub rule: Option<Spanned<String>>,
     /// Glob over the finding's path (`models/legacy/**`); all paths when absent.
     pub path: Option<String>,
     /// One exact finding, by the fingerprint in the JSON report.
@@ -114,6 +121,9 @@ impl Config {
             message: e.to_string().trim_end().to_owned(),
         })?;
         config.source = Some(path.to_path_buf());
+        config.line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         config.validate()?;
         Ok(config)
     }
@@ -154,53 +164,93 @@ impl Config {
                 .unwrap_or_default(),
             message,
         };
-        for (i, w) in self.waivers.iter().enumerate() {
+        for (i, spanned) in self.waivers.iter().enumerate() {
+            let w = spanned.get_ref();
+            let at = format!(
+                "waiver #{} (line {})",
+                i + 1,
+                self.line_of(spanned.span().start)
+            );
             if w.reason.trim().is_empty() {
                 return Err(invalid(format!(
-                    "waiver #{} has an empty `reason`; say why the finding is acceptable",
-                    i + 1
+                    "{at} has an empty `reason`; say why the finding is acceptable"
                 )));
             }
             if w.rule.is_none() && w.path.is_none() && w.fingerprint.is_none() {
                 return Err(invalid(format!(
-                    "waiver #{} matches everything; give a `rule`, a `path` or a `fingerprint`",
-                    i + 1
+                    "{at} matches everything; give a `rule`, a `path` or a `fingerprint`"
                 )));
             }
             if let Some(p) = &w.path {
-                globset::Glob::new(p)
-                    .map_err(|e| invalid(format!("waiver #{}: bad path glob: {e}", i + 1)))?;
+                globset::Glob::new(p).map_err(|e| invalid(format!("{at}: bad path glob: {e}")))?;
             }
         }
         Ok(())
     }
 
-    /// Every rule id the config names, for checking against the registry.
-    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+    /// The 1-based line of a byte offset in the config file (1 when the
+    /// config did not come from a file).
+    pub fn line_of(&self, offset: usize) -> u32 {
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        u32::try_from(line.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Every rule selector the config names, with the line it is on.
+    pub fn rule_selectors(&self) -> impl Iterator<Item = (&str, u32)> {
+        fn at<'c>(config: &Config, s: &'c Spanned<String>) -> (&'c str, u32) {
+            (s.get_ref().as_str(), config.line_of(s.span().start))
+        }
+        let at = move |s| at(self, s);
         self.rules
             .disable
             .iter()
-            .map(String::as_str)
-            .chain(self.rules.severity.keys().map(String::as_str))
-            .chain(self.waivers.iter().filter_map(|w| w.rule.as_deref()))
+            .map(at)
+            .chain(self.rules.severity.keys().map(at))
+            .chain(
+                self.waivers
+                    .iter()
+                    .filter_map(|w| w.get_ref().rule.as_ref())
+                    .map(at),
+            )
+    }
+
+    /// Checks every selector against the rules aisec knows: one that selects
+    /// nothing (a typo, `AISEC-P`) is an error at its line, never a silent
+    /// no-op.
+    pub fn check_rules(&self, registry: &RuleRegistry) -> Result<(), ConfigError> {
+        for (text, line) in self.rule_selectors() {
+            registry
+                .check_selector(&RuleSelector::new(text))
+                .map_err(|message| ConfigError::Invalid {
+                    path: self
+                        .source
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    message: format!("line {line}: {message}"),
+                })?;
+        }
+        Ok(())
     }
 
     /// Is `rule_id` disabled, by id or by a family prefix (`AISEC-PKL`)?
     pub fn is_disabled(&self, rule_id: &str) -> bool {
-        self.rules.disable.iter().any(|d| {
-            rule_id.eq_ignore_ascii_case(d)
-                || (rule_id.len() > d.len()
-                    && rule_id[..d.len()].eq_ignore_ascii_case(d)
-                    && rule_id.as_bytes()[d.len()] == b'-')
-        })
+        self.rules
+            .disable
+            .iter()
+            .any(|d| RuleSelector::new(d.get_ref()).matches(rule_id))
     }
 
+    /// The severity the config gives `rule_id`: the most specific matching
+    /// selector's (an id beats its family).
     pub fn severity_override(&self, rule_id: &str) -> Option<Severity> {
         self.rules
             .severity
             .iter()
-            .find(|(id, _)| id.eq_ignore_ascii_case(rule_id))
-            .map(|(_, s)| *s)
+            .map(|(sel, sev)| (RuleSelector::new(sel.get_ref()), *sev))
+            .filter(|(sel, _)| sel.matches(rule_id))
+            .max_by_key(|(sel, _)| sel.specificity())
+            .map(|(_, s)| s)
     }
 }
 
@@ -245,9 +295,48 @@ expires = 2026-02-01
         assert!(c.is_disabled("aisec-dep-001"));
         assert!(!c.is_disabled("AISEC-DEPX-001"));
         assert_eq!(c.severity_override("AISEC-ARC-004"), Some(Severity::Low));
-        assert_eq!(c.waivers[0].expires.unwrap().to_string(), "2027-01-31");
+        assert_eq!(
+            c.waivers[0].get_ref().expires.unwrap().to_string(),
+            "2027-01-31"
+        );
         assert_eq!(c.limits.max_file_size, Some(1024));
-        assert_eq!(c.waivers[1].expires.unwrap().to_string(), "2026-02-01");
+        assert_eq!(
+            c.waivers[1].get_ref().expires.unwrap().to_string(),
+            "2026-02-01"
+        );
+        assert_eq!(c.line_of(c.waivers[0].span().start), 13);
+    }
+
+    fn registry() -> RuleRegistry {
+        RuleRegistry::new([aisec_core::generic::RULES]).unwrap()
+    }
+
+    #[test]
+    fn family_selectors_work_everywhere_and_near_misses_are_errors_at_their_line() {
+        let c = parse(
+            "[rules]\nseverity = { \"AISEC-GEN\" = \"low\", \"AISEC-GEN-006\" = \"critical\" }\n",
+        )
+        .unwrap();
+        c.check_rules(&registry()).unwrap();
+        assert_eq!(c.severity_override("AISEC-GEN-001"), Some(Severity::Low));
+        // The id is more specific than its family.
+        assert_eq!(
+            c.severity_override("AISEC-GEN-006"),
+            Some(Severity::Critical)
+        );
+
+        for text in [
+            "[rules]\ndisable = [\"AISEC-G\"]\n",
+            "[rules]\nseverity = { \"AISEC-GE\" = \"high\" }\n",
+            "[[waiver]]\nrule = \"AISEC-GEN-999\"\nreason = \"r\"\n",
+        ] {
+            let c = parse(text).unwrap();
+            let e = c.check_rules(&registry()).unwrap_err().to_string();
+            assert!(
+                e.contains("line 2") && e.contains("selects no rule"),
+                "{text}: {e}"
+            );
+        }
     }
 
     #[test]
@@ -268,6 +357,7 @@ expires = 2026-02-01
             .unwrap_err()
             .to_string();
         assert!(e.contains("matches everything"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
 
         let e = parse("[[waiver]]\nrule = \"X\"\nreason = \"r\"\nexpires = \"someday\"\n")
             .unwrap_err()

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use aisec_core::{Finding, Report, generic};
+use aisec_core::{Finding, Report, RuleSelector, generic};
 use globset::GlobMatcher;
 use serde::Deserialize;
 
@@ -27,6 +27,8 @@ pub fn apply_rule_config(findings: &mut Vec<Finding>, config: &Config) -> u64 {
 
 struct CompiledWaiver<'a> {
     waiver: &'a Waiver,
+    line: u32,
+    rule: Option<RuleSelector>,
     path: Option<GlobMatcher>,
     expired: bool,
 }
@@ -34,9 +36,7 @@ struct CompiledWaiver<'a> {
 impl CompiledWaiver<'_> {
     fn matches(&self, f: &Finding) -> bool {
         let w = self.waiver;
-        w.rule
-            .as_deref()
-            .is_none_or(|r| r.eq_ignore_ascii_case(&f.rule_id))
+        self.rule.as_ref().is_none_or(|r| r.matches(&f.rule_id))
             && w.fingerprint
                 .as_deref()
                 .is_none_or(|fp| fp == f.fingerprint)
@@ -54,21 +54,33 @@ pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::D
     let compiled: Vec<CompiledWaiver<'_>> = config
         .waivers
         .iter()
-        .map(|w| CompiledWaiver {
-            waiver: w,
-            // Validated when the config was loaded.
-            path: w
-                .path
-                .as_deref()
-                .and_then(|p| globset::Glob::new(p).ok())
-                .map(|g| g.compile_matcher()),
-            expired: w.expires.is_some_and(|d| d < today),
+        .map(|spanned| {
+            let w = spanned.get_ref();
+            CompiledWaiver {
+                waiver: w,
+                line: config.line_of(spanned.span().start),
+                rule: w.rule.as_ref().map(|r| RuleSelector::new(r.get_ref())),
+                // Validated when the config was loaded.
+                path: w
+                    .path
+                    .as_deref()
+                    .and_then(|p| globset::Glob::new(p).ok())
+                    .map(|g| g.compile_matcher()),
+                expired: w.expires.is_some_and(|d| d < today),
+            }
         })
         .collect();
     let before = report.findings.len();
-    report
-        .findings
-        .retain(|f| !compiled.iter().any(|w| !w.expired && w.matches(f)));
+    let mut used = vec![false; compiled.len()];
+    report.findings.retain(
+        |f| match compiled.iter().position(|w| !w.expired && w.matches(f)) {
+            Some(i) => {
+                used[i] = true;
+                false
+            }
+            None => true,
+        },
+    );
     let waived = (before - report.findings.len()) as u64;
 
     let config_path = config
@@ -77,9 +89,15 @@ pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::D
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| crate::config::CONFIG_FILE_NAME.to_owned());
     let mut expired = Vec::new();
-    for w in compiled.iter().filter(|w| w.expired) {
+    for (w, used) in compiled.iter().zip(&used) {
+        if !w.expired && *used {
+            continue;
+        }
         let what = [
-            w.waiver.rule.as_deref().map(|r| format!("rule {r}")),
+            w.waiver
+                .rule
+                .as_ref()
+                .map(|r| format!("rule {}", r.get_ref())),
             w.waiver.path.as_deref().map(|p| format!("path {p}")),
             w.waiver
                 .fingerprint
@@ -90,14 +108,24 @@ pub fn apply_waivers(report: &mut Report, config: &Config, today: jiff::civil::D
         .flatten()
         .collect::<Vec<_>>()
         .join(", ");
-        let expires = w.waiver.expires.map(|d| d.to_string()).unwrap_or_default();
-        expired.push(
+        let finding = if w.expired {
+            let expires = w.waiver.expires.map(|d| d.to_string()).unwrap_or_default();
             Finding::at_path(
                 &generic::WAIVER_EXPIRED,
                 config_path.clone(),
                 format!("waiver for {what} expired on {expires}; its findings are reported again"),
             )
-            .evidence(format!("reason was: {}", w.waiver.reason)),
+        } else {
+            Finding::at_path(
+                &generic::WAIVER_UNUSED,
+                config_path.clone(),
+                format!("waiver for {what} matched no finding of this scan"),
+            )
+        };
+        expired.push(
+            finding
+                .line(w.line, None)
+                .evidence(format!("reason was: {}", w.waiver.reason)),
         );
     }
     aisec_core::assign_fingerprints(&mut expired);
@@ -225,5 +253,35 @@ mod tests {
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].fingerprint, second);
         assert_eq!(r.stats.suppressed.by_baseline, 1);
+    }
+
+    #[test]
+    fn family_waivers_apply_and_unused_or_expired_ones_are_reported_at_their_line() {
+        let config = Config::from_toml(
+            "# waivers\n\
+             [[waiver]]\nrule = \"AISEC-GEN\"\npath = \"a.zip\"\nreason = \"fixture\"\n\
+             [[waiver]]\nrule = \"AISEC-GEN-006\"\nreason = \"nothing to match\"\n\
+             [[waiver]]\nrule = \"AISEC-GEN-002\"\nreason = \"old\"\nexpires = 2020-01-01\n",
+            Path::new("aisec.toml"),
+        )
+        .unwrap();
+        let mut r = report(vec![Finding::at_path(&generic::MALFORMED, "a.zip", "m")]);
+        crate::filter(&mut r, &config, None, jiff::civil::date(2026, 1, 1));
+        assert_eq!(r.stats.suppressed.by_waiver, 1, "{:?}", r.findings);
+        let at = |id: &str| {
+            r.findings
+                .iter()
+                .find(|f| f.rule_id == id)
+                .map(|f| (f.location.path.clone(), f.location.line))
+        };
+        assert_eq!(
+            at(generic::WAIVER_UNUSED.id),
+            Some(("aisec.toml".to_owned(), Some(6)))
+        );
+        assert_eq!(
+            at(generic::WAIVER_EXPIRED.id),
+            Some(("aisec.toml".to_owned(), Some(9)))
+        );
+        assert_eq!(r.findings.len(), 2);
     }
 }
