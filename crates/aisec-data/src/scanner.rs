@@ -67,7 +67,15 @@ impl Scanner for DataScanner {
         };
         let name = file.name();
         let display = file.display();
-        match readers::profile_source(&display, name, &file.bytes, &opts) {
+        // Text datasets end at the first NUL byte (a sparse file's zeros are
+        // not rows); the secrets scanner, which reads every text file,
+        // reports what lies beyond. Parquet is binary and read as it is.
+        let bytes = if parquet {
+            file.bytes
+        } else {
+            aisec_secrets::text_prefix(file.bytes)
+        };
+        match readers::profile_source(&display, name, &bytes, &opts) {
             Ok(profile) => findings(file, &profile),
             Err(e) => vec![Finding::new(
                 &generic::MALFORMED,

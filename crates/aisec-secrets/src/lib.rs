@@ -95,6 +95,42 @@ const ALLOW_MARKERS: &[&[u8]] = &[
     b"gitleaks:allow",
 ];
 
+/// The bytes a text scanner reads of `file`: what [`ScanContext::full_read`]
+/// allows, ended at the first NUL byte. Text has no NUL bytes, so what
+/// follows one is not text (a sparse file's zeros, binary data appended to a
+/// text head): reading on would cost time and memory in proportion to the
+/// file's size (a 5 GB sparse file with 8 KiB of text in front is 256 MiB of
+/// zeros per scanner) and find nothing a text loader would read. The part
+/// not read is reported once per scanner, as the full-read cap is, so it
+/// never passes the gate silently.
+pub fn text_read<'f>(
+    ctx: &ScanContext<'_>,
+    file: &FileInput<'f>,
+    scanner: &str,
+) -> (&'f [u8], Option<Finding>) {
+    let (bytes, capped) = ctx.full_read(file, scanner);
+    match memchr::memchr(0, bytes) {
+        Some(at) => (
+            &bytes[..at],
+            Some(Finding::new(
+                &aisec_core::generic::LIMIT_EXCEEDED,
+                file,
+                format!(
+                    "binary content (a NUL byte) at byte {at} of {}; the {scanner} scanner read the text before it only",
+                    file.bytes.len()
+                ),
+            )),
+        ),
+        None => (bytes, capped),
+    }
+}
+
+/// The text of `bytes` for a sampling reader: up to the first NUL byte
+/// (see [`text_read`]), without a finding.
+pub fn text_prefix(bytes: &[u8]) -> &[u8] {
+    memchr::memchr(0, bytes).map_or(bytes, |at| &bytes[..at])
+}
+
 pub fn is_lock_file(name: &str) -> bool {
     LOCK_FILES.contains(&name)
 }
@@ -126,7 +162,7 @@ impl Scanner for SecretsScanner {
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
-        let (bytes, capped) = ctx.full_read(file, self.name());
+        let (bytes, capped) = text_read(ctx, file, self.name());
         let mut out: Vec<Finding> = capped.into_iter().collect();
         let name = file.name();
         let lock = is_lock_file(name);
