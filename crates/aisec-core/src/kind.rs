@@ -13,7 +13,12 @@ pub const SNIFF_LEN: usize = 8 * 1024;
 #[serde(rename_all = "kebab-case")]
 pub enum FileKind {
     /// A Python pickle stream (protocol 2+ by its PROTO header; protocol 0/1
-    /// only by name, their first opcode is not distinctive enough).
+    /// only by name, their first opcode is not distinctive enough). Content
+    /// that is not sniffed here is still judged by the pickle scanner's own
+    /// detection (`aisec_pickle::looks_like_pickle`), which runs the opcodes:
+    /// a headerless stream that would import a denied name or call something
+    /// before its first invalid byte is a pickle under any name. Calling
+    /// such text `Pickle` here would take it away from the text scanners.
     Pickle,
     Zip,
     Tar,
@@ -325,6 +330,13 @@ mod tests {
             FileKind::Protobuf
         );
         assert_eq!(detect_kind(b"(dp0\n.", "legacy.pkl"), FileKind::Pickle);
+        // A headerless pickle that breaks off after its call keeps the kind
+        // its name gives it; the pickle scanner's detection judges it.
+        assert_eq!(
+            detect_kind(b"cos\nsystem\n(S'x'\ntR\xff", "model.pkl"),
+            FileKind::Pickle
+        );
+        assert_eq!(sniff_content(b"cos\nsystem\n(S'x'\ntR\xff"), None);
         assert_eq!(detect_kind(b"\x00\x01", "blob"), FileKind::Binary);
         assert_eq!(detect_kind(b"", "blob"), FileKind::Empty);
         assert_eq!(kind_from_name("weights.bin"), None);

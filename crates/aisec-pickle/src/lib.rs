@@ -36,7 +36,7 @@ use aisec_core::{FileInput, Finding, Rule, ScanContext, Scanner};
 
 pub use disasm::{decompile, disasm};
 pub use rules::RULES;
-pub use scan::{MAX_STREAMS, looks_like_pickle, scan_pickle};
+pub use scan::{MAX_STREAMS, looks_like_pickle, reaches_execution, scan_pickle};
 
 /// The [`Scanner`] for pickle files: any file sniffed as a pickle by its
 /// protocol header, and files with a pickle-like extension (`.pkl`, `.pt`,

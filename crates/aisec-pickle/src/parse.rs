@@ -88,6 +88,42 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// How the loader reads the bytes inside protocol 4 frames.
+///
+/// CPython's C unpickler treats `FRAME n` as a read-ahead hint. On bytes in
+/// memory (`pickle.loads`), and on files whose `peek` covers the frame, the
+/// hint changes nothing: each opcode reads on through the frame's end.
+/// Reading a file in chunks (`io.BytesIO`, a raw file, any frame larger than
+/// the file's buffer), the frame's bytes are one chunk read with
+/// `read(n)`: a read that needs more than the chunk has left discards the
+/// rest of the chunk and reads afresh from the file, which is positioned
+/// after the frame. Pickles that picklers write never cross a frame's end,
+/// so both readings agree on them; a crafted stream can make them disagree
+/// (the bytes a pickletools-style parser takes for a string argument are
+/// opcodes to the file reader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrameReading {
+    /// Frames are hints; arguments run on across their ends.
+    #[default]
+    ReadThrough,
+    /// Frames are chunks; a read crossing the end skips to it first.
+    Chunked,
+}
+
+/// A frame whose end an opcode crosses, or a frame opened before the
+/// current one ends: the two ways a stream can read differently in memory
+/// and from a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameViolation {
+    /// The FRAME opcode of the frame concerned.
+    pub frame_offset: usize,
+    /// Where that frame ends by its declared length.
+    pub frame_end: usize,
+    /// The opcode that crosses the end, or the FRAME opened inside it.
+    pub at: usize,
+    pub nested: bool,
+}
+
 /// Iterates over the opcodes of one pickle stream starting at `start`, up to
 /// and including its STOP. After an error or STOP it yields nothing more;
 /// [`Parser::position`] then says where the next stream would begin.
@@ -96,14 +132,46 @@ pub struct Parser<'a> {
     data: &'a [u8],
     pos: usize,
     finished: bool,
+    reading: FrameReading,
+    /// The current frame: its FRAME opcode's offset and its end.
+    frame: Option<(usize, usize)>,
+    violation: Option<FrameViolation>,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(data: &'a [u8], start: usize) -> Self {
+        Self::with_frames(data, start, FrameReading::ReadThrough)
+    }
+
+    pub fn with_frames(data: &'a [u8], start: usize, reading: FrameReading) -> Self {
         Parser {
             data,
             pos: start.min(data.len()),
             finished: false,
+            reading,
+            frame: None,
+            violation: None,
+        }
+    }
+
+    /// The first frame inconsistency seen so far.
+    pub fn frame_violation(&self) -> Option<FrameViolation> {
+        self.violation
+    }
+
+    /// Chunked reading: a read of `n` bytes that the current frame cannot
+    /// satisfy drops what is left of the frame and starts at its end.
+    fn enter_chunk(&mut self, n: u64) {
+        if self.reading != FrameReading::Chunked {
+            return;
+        }
+        if let Some((_, end)) = self.frame {
+            if self.pos >= end {
+                self.frame = None;
+            } else if ((end - self.pos) as u64) < n {
+                self.pos = end;
+                self.frame = None;
+            }
         }
     }
 
@@ -113,6 +181,7 @@ impl<'a> Parser<'a> {
     }
 
     fn take(&mut self, op_offset: usize, n: u64) -> Result<&'a [u8], ParseError> {
+        self.enter_chunk(n);
         let remaining = (self.data.len() - self.pos) as u64;
         if n > remaining {
             return Err(ParseError {
@@ -134,6 +203,16 @@ impl<'a> Parser<'a> {
     }
 
     fn line(&mut self, op_offset: usize) -> Result<&'a [u8], ParseError> {
+        if self.reading == FrameReading::Chunked {
+            if let Some((_, end)) = self.frame {
+                let in_frame = &self.data[self.pos.min(end)..end.min(self.data.len())];
+                if self.pos >= end || !in_frame.contains(&b'\n') {
+                    // readline() from the file, after the frame.
+                    self.pos = self.pos.max(end).min(self.data.len());
+                    self.frame = None;
+                }
+            }
+        }
         let rest = &self.data[self.pos..];
         match memchr::memchr(b'\n', rest) {
             Some(i) => {
@@ -148,6 +227,52 @@ impl<'a> Parser<'a> {
     }
 
     fn next_op(&mut self) -> Result<Op<'a>, ParseError> {
+        if self.frame.is_some_and(|(_, end)| self.pos >= end) {
+            self.frame = None;
+        }
+        let op = self.next_op_unframed()?;
+        if let Some((frame_offset, frame_end)) = self.frame {
+            // In chunked reading the reads already skipped to the end; what
+            // is recorded is where the two readings part.
+            let crosses = op.offset < frame_end && op.end > frame_end;
+            let nested = op.opcode == Opcode::FRAME && op.offset < frame_end;
+            if (crosses || nested) && self.violation.is_none() {
+                self.violation = Some(FrameViolation {
+                    frame_offset,
+                    frame_end,
+                    at: op.offset,
+                    nested,
+                });
+            }
+        }
+        if let (Opcode::FRAME, Arg::UInt(len)) = (op.opcode, op.arg) {
+            self.open_frame(op.offset, len);
+        }
+        Ok(op)
+    }
+
+    /// `FRAME len` read its length; the frame covers the next `len` bytes.
+    /// Chunked reading: the C loader reads `len` bytes unless the current
+    /// chunk still holds them (then the FRAME changes nothing); a new chunk
+    /// starts after the current one, whatever the current one had left.
+    fn open_frame(&mut self, offset: usize, len: u64) {
+        let left = self
+            .frame
+            .map(|(_, end)| end.saturating_sub(self.pos) as u64)
+            .unwrap_or(0);
+        if self.reading == FrameReading::Chunked && len <= left {
+            return;
+        }
+        if self.reading == FrameReading::Chunked {
+            if let Some((_, end)) = self.frame {
+                self.pos = self.pos.max(end).min(self.data.len());
+            }
+        }
+        let end = (self.pos as u64).saturating_add(len);
+        self.frame = (end <= self.data.len() as u64).then_some((offset, end as usize));
+    }
+
+    fn next_op_unframed(&mut self) -> Result<Op<'a>, ParseError> {
         let offset = self.pos;
         let Some(&byte) = self.data.get(offset) else {
             return Err(ParseError {

@@ -50,337 +50,107 @@ pub enum Verdict {
         category: Category,
         /// The deny-list entry that matched, e.g. `os` or `builtins.eval`.
         pattern: &'static str,
+        /// Where the entry comes from (`deny.txt`): tools and advisories.
+        sources: &'static str,
     },
     Allow,
     Unknown,
+    /// A name under `torch.jit._pickle` that is none of the helpers
+    /// TorchScript writes: the archive was damaged or edited. TorchScript's
+    /// loader rejects it and Python's finds no such attribute; it is not a
+    /// callable that runs code, and is reported as what it is.
+    UnknownTorchScript,
 }
 
 use Category::*;
 use Severity::{Critical, High};
 
-/// `pattern` matches the name itself and everything below it
-/// (`os` matches `os.system`); a pattern ending in `*` is a plain prefix.
-static DENY: &[(&str, Severity, Category)] = &[
-    // Processes and the OS.
-    ("os", Critical, ProcessSpawn),
-    ("subprocess", Critical, ProcessSpawn),
-    ("_posixsubprocess", Critical, ProcessSpawn),
-    ("_winapi", Critical, ProcessSpawn),
-    ("pty", Critical, ProcessSpawn),
-    ("commands", Critical, ProcessSpawn),
-    ("popen2", Critical, ProcessSpawn),
-    ("platform.popen", Critical, ProcessSpawn),
-    ("multiprocessing", Critical, ProcessSpawn),
-    ("concurrent.futures.process", Critical, ProcessSpawn),
-    ("asyncio.subprocess", Critical, ProcessSpawn),
-    ("asyncio.create_subprocess_exec", Critical, ProcessSpawn),
-    ("asyncio.create_subprocess_shell", Critical, ProcessSpawn),
-    ("asyncio.unix_events", Critical, ProcessSpawn),
-    ("asyncio.windows_events", Critical, ProcessSpawn),
-    ("asyncio", High, ProcessSpawn),
-    // Tampering with the safety checks of the loader or of scanners.
-    ("fickling", Critical, InterpreterState),
-    ("picklescan", Critical, InterpreterState),
-    ("modelscan", Critical, InterpreterState),
-    ("modelaudit", Critical, InterpreterState),
-    (
-        "torch.serialization.add_safe_globals",
-        Critical,
-        InterpreterState,
-    ),
-    (
-        "torch.serialization.safe_globals",
-        Critical,
-        InterpreterState,
-    ),
-    (
-        "torch.serialization._get_safe_globals",
-        Critical,
-        InterpreterState,
-    ),
-    ("torch._weights_only_unpickler", Critical, InterpreterState),
-    ("mailcap", Critical, ProcessSpawn),
-    ("platform._*", Critical, ProcessSpawn),
-    ("platform.architecture", Critical, ProcessSpawn),
-    ("uuid._*", Critical, ProcessSpawn),
-    ("pkg_resources", High, DynamicImport),
-    ("wsgiref", High, Network),
-    ("_pyio", Critical, FileSystem),
-    ("gzip.open", High, FileSystem),
-    ("gzip.GzipFile", High, FileSystem),
-    ("bz2.open", High, FileSystem),
-    ("bz2.BZ2File", High, FileSystem),
-    ("lzma.open", High, FileSystem),
-    ("lzma.LZMAFile", High, FileSystem),
-    ("tokenize.open", High, FileSystem),
-    ("copyreg.add_extension", Critical, Reflection),
-    ("copyreg._extension_registry", Critical, Reflection),
-    ("copyreg._inverted_registry", Critical, Reflection),
-    ("copyreg.dispatch_table", Critical, Reflection),
-    ("operator.itemgetter", High, Reflection),
-    ("operator.call", Critical, CodeExecution),
-    ("weakref.finalize", High, CodeExecution),
-    ("imaplib.IMAP4_stream", Critical, ProcessSpawn),
-    ("uuid._get_command_stdout", Critical, ProcessSpawn),
-    ("_osx_support", Critical, ProcessSpawn),
-    ("distutils", Critical, ProcessSpawn),
-    ("setuptools", Critical, ProcessSpawn),
-    ("pip", Critical, ProcessSpawn),
-    ("ensurepip", Critical, ProcessSpawn),
-    ("venv", Critical, ProcessSpawn),
-    ("webbrowser", Critical, ProcessSpawn),
-    ("antigravity", Critical, ProcessSpawn),
-    ("signal", High, InterpreterState),
-    ("_signal", High, InterpreterState),
-    ("_thread", High, InterpreterState),
-    ("threading", High, InterpreterState),
-    // Code execution and the interpreter.
-    ("builtins.eval", Critical, CodeExecution),
-    ("builtins.exec", Critical, CodeExecution),
-    ("builtins.execfile", Critical, CodeExecution),
-    ("builtins.compile", Critical, CodeExecution),
-    ("builtins.__build_class__", Critical, CodeExecution),
-    ("builtins.breakpoint", Critical, CodeExecution),
-    ("builtins.__import__", Critical, DynamicImport),
-    ("builtins.reload", Critical, DynamicImport),
-    ("builtins.open", Critical, FileSystem),
-    ("builtins.file", Critical, FileSystem),
-    ("builtins.getattr", Critical, Reflection),
-    ("builtins.setattr", Critical, Reflection),
-    ("builtins.delattr", Critical, Reflection),
-    ("builtins.globals", Critical, Reflection),
-    ("builtins.locals", Critical, Reflection),
-    ("builtins.vars", Critical, Reflection),
-    ("builtins.apply", Critical, CodeExecution),
-    ("builtins.input", High, InterpreterState),
-    ("builtins.help", High, ProcessSpawn),
-    ("builtins.exit", High, InterpreterState),
-    ("builtins.quit", High, InterpreterState),
-    ("builtins.memoryview", High, Reflection),
-    ("builtins.object.__subclasses__", Critical, Reflection),
-    ("builtins.type.__subclasses__", Critical, Reflection),
-    ("runpy", Critical, CodeExecution),
-    ("code", Critical, CodeExecution),
-    ("codeop", Critical, CodeExecution),
-    ("pdb", Critical, CodeExecution),
-    ("bdb", Critical, CodeExecution),
-    ("trace", Critical, CodeExecution),
-    ("profile", Critical, CodeExecution),
-    ("cProfile", Critical, CodeExecution),
-    ("_lsprof", Critical, CodeExecution),
-    ("timeit", Critical, CodeExecution),
-    ("doctest", Critical, CodeExecution),
-    ("pydoc", Critical, ProcessSpawn),
-    ("idlelib", Critical, CodeExecution),
-    ("lib2to3", Critical, NestedDeserialization),
-    ("types.CodeType", Critical, CodeExecution),
-    ("types.FunctionType", Critical, CodeExecution),
-    ("types.LambdaType", Critical, CodeExecution),
-    ("types.MethodType", High, Reflection),
-    ("types.ModuleType", High, DynamicImport),
-    ("functools.reduce", High, Reflection),
-    ("operator.attrgetter", High, Reflection),
-    ("operator.methodcaller", High, Reflection),
-    ("gc", High, Reflection),
-    ("atexit", Critical, CodeExecution),
-    ("sys", Critical, InterpreterState),
-    ("site", Critical, DynamicImport),
-    ("importlib", Critical, DynamicImport),
-    ("_frozen_importlib", Critical, DynamicImport),
-    ("_frozen_importlib_external", Critical, DynamicImport),
-    ("_imp", Critical, DynamicImport),
-    ("winreg", High, InterpreterState),
-    ("_winreg", High, InterpreterState),
-    ("msvcrt", High, InterpreterState),
-    ("_aix_support", High, ProcessSpawn),
-    ("imp", Critical, DynamicImport),
-    ("pkgutil", Critical, DynamicImport),
-    ("zipimport", Critical, DynamicImport),
-    ("__builtins__", Critical, Reflection),
-    ("logging.config", Critical, CodeExecution),
-    ("logging.handlers", High, Network),
-    ("logging.FileHandler", High, FileSystem),
-    ("jinja2", High, CodeExecution),
-    ("numexpr", Critical, CodeExecution),
-    ("sympy.sympify", Critical, CodeExecution),
-    ("sympy.parsing", Critical, CodeExecution),
-    ("pandas.eval", Critical, CodeExecution),
-    ("pandas.core.computation", Critical, CodeExecution),
-    ("pandas.io", High, FileSystem),
-    ("pandas.read_pickle", Critical, NestedDeserialization),
-    ("pandas.read_*", High, FileSystem),
-    ("pandas.DataFrame.eval", Critical, CodeExecution),
-    ("pandas.DataFrame.query", Critical, CodeExecution),
-    ("pandas.core.frame.DataFrame.eval", Critical, CodeExecution),
-    ("pandas.core.frame.DataFrame.query", Critical, CodeExecution),
-    // Native code.
-    ("ctypes", Critical, NativeCode),
-    ("_ctypes", Critical, NativeCode),
-    ("cffi", Critical, NativeCode),
-    ("_cffi_backend", Critical, NativeCode),
-    ("mmap", High, NativeCode),
-    ("numpy.ctypeslib", Critical, NativeCode),
-    ("numpy.f2py", Critical, CodeExecution),
-    ("numpy.distutils", Critical, ProcessSpawn),
-    ("numpy.testing", Critical, CodeExecution),
-    // Files.
-    ("shutil", Critical, FileSystem),
-    ("tempfile", High, FileSystem),
-    ("io.open", Critical, FileSystem),
-    ("io.open_code", Critical, FileSystem),
-    ("io.FileIO", Critical, FileSystem),
-    ("io.TextIOWrapper", High, FileSystem),
-    ("io.BufferedReader", High, FileSystem),
-    ("io.BufferedWriter", High, FileSystem),
-    ("codecs.open", Critical, FileSystem),
-    ("fileinput", High, FileSystem),
-    ("linecache", High, FileSystem),
-    ("glob", High, FileSystem),
-    ("zipfile", High, FileSystem),
-    ("tarfile", High, FileSystem),
-    ("sqlite3", High, FileSystem),
-    ("dbm", High, FileSystem),
-    ("pathlib.Path.*", Critical, FileSystem),
-    ("pathlib.PosixPath.*", Critical, FileSystem),
-    ("pathlib.WindowsPath.*", Critical, FileSystem),
-    ("numpy.fromfile", High, FileSystem),
-    ("numpy.tofile", High, FileSystem),
-    ("numpy.save", High, FileSystem),
-    ("numpy.savez", High, FileSystem),
-    ("numpy.savez_compressed", High, FileSystem),
-    ("numpy.fromregex", High, FileSystem),
-    ("numpy.lookfor", High, DynamicImport),
-    ("numpy.test", Critical, ProcessSpawn),
-    ("numpy.savetxt", High, FileSystem),
-    ("numpy.loadtxt", High, FileSystem),
-    ("numpy.genfromtxt", High, FileSystem),
-    ("numpy.memmap", High, FileSystem),
-    ("numpy.lib.npyio", Critical, NestedDeserialization),
-    ("numpy.lib.format", High, FileSystem),
-    // Nested deserialization.
-    ("pickle", Critical, NestedDeserialization),
-    ("_pickle", Critical, NestedDeserialization),
-    ("pickletools", High, NestedDeserialization),
-    ("copyreg._reconstructor.*", Critical, Reflection),
-    ("marshal", Critical, NestedDeserialization),
-    ("shelve", Critical, NestedDeserialization),
-    ("dill", Critical, NestedDeserialization),
-    ("cloudpickle", Critical, NestedDeserialization),
-    ("jsonpickle", Critical, NestedDeserialization),
-    ("joblib.load", Critical, NestedDeserialization),
-    ("joblib.numpy_pickle.load", Critical, NestedDeserialization),
-    ("joblib.numpy_pickle_compat", High, NestedDeserialization),
-    ("joblib.Parallel", High, ProcessSpawn),
-    ("joblib.parallel", High, ProcessSpawn),
-    ("yaml.load", Critical, NestedDeserialization),
-    ("yaml.load_all", Critical, NestedDeserialization),
-    ("yaml.unsafe_load", Critical, NestedDeserialization),
-    ("yaml.unsafe_load_all", Critical, NestedDeserialization),
-    ("yaml.full_load", Critical, NestedDeserialization),
-    ("yaml.full_load_all", Critical, NestedDeserialization),
-    ("yaml.UnsafeLoader", Critical, NestedDeserialization),
-    ("yaml.Loader", Critical, NestedDeserialization),
-    ("numpy.load", Critical, NestedDeserialization),
-    ("numpy.loads", Critical, NestedDeserialization),
-    (
-        "numpy.core.multiarray.loads",
-        Critical,
-        NestedDeserialization,
-    ),
-    ("torch.load", Critical, NestedDeserialization),
-    ("torch.serialization.load", Critical, NestedDeserialization),
-    ("torch.serialization._load", Critical, NestedDeserialization),
-    (
-        "torch.serialization._legacy_load",
-        Critical,
-        NestedDeserialization,
-    ),
-    (
-        "torch.storage._load_from_bytes",
-        High,
-        NestedDeserialization,
-    ),
-    ("keras.models.load_model", High, NestedDeserialization),
-    ("keras.saving", High, NestedDeserialization),
-    (
-        "tensorflow.keras.models.load_model",
-        High,
-        NestedDeserialization,
-    ),
-    // Torch internals that run code or reach out.
-    ("torch.hub", Critical, Network),
-    ("torch.jit", Critical, CodeExecution),
-    ("torch.package", Critical, CodeExecution),
-    ("torch.fx.graph_module", Critical, CodeExecution),
-    ("torch.fx.experimental", High, CodeExecution),
-    ("torch.utils.cpp_extension", Critical, NativeCode),
-    ("torch.utils.collect_env", Critical, ProcessSpawn),
-    ("torch.utils.bottleneck", Critical, CodeExecution),
-    ("torch.utils.data.datapipes", High, CodeExecution),
-    ("torch._inductor.codecache", Critical, CodeExecution),
-    ("torch._inductor.compile_fx", High, CodeExecution),
-    ("torch._dynamo.guards", Critical, CodeExecution),
-    ("torch._dynamo.utils", High, CodeExecution),
-    ("torch._export", High, CodeExecution),
-    ("torch.export", High, CodeExecution),
-    ("torch.distributed.rpc", Critical, Network),
-    ("torch.distributed.run", Critical, ProcessSpawn),
-    ("torch.distributed.launch", Critical, ProcessSpawn),
-    ("torch.distributed.launcher", Critical, ProcessSpawn),
-    ("torch.distributed.elastic", Critical, ProcessSpawn),
-    ("torch.distributed.rendezvous", High, Network),
-    ("torch.distributed.distributed_c10d", High, Network),
-    ("torch.ops", High, NativeCode),
-    ("torch.classes", High, NativeCode),
-    ("torch.library", High, NativeCode),
-    ("torch.backends", High, InterpreterState),
-    ("torch.cuda.memory", High, NativeCode),
-    ("torch.save", High, FileSystem),
-    ("torch.serialization.save", High, FileSystem),
-    ("torch.utils.data.DataLoader", High, ProcessSpawn),
-    ("transformers.dynamic_module_utils", Critical, CodeExecution),
-    ("transformers.AutoModel", High, Network),
-    ("huggingface_hub", High, Network),
-    ("tensorflow.io", High, FileSystem),
-    ("tensorflow.python.ops.gen_io_ops", High, FileSystem),
-    ("sklearn.datasets", High, Network),
-    ("sklearn.externals", High, NestedDeserialization),
-    ("sklearn.utils._testing", Critical, CodeExecution),
-    ("sklearn.utils._joblib", High, NestedDeserialization),
-    ("sklearn.utils._show_versions", High, ProcessSpawn),
-    ("sklearn.utils.parallel", High, ProcessSpawn),
-    // Network.
-    ("socket", Critical, Network),
-    ("_socket", Critical, Network),
-    ("ssl", Critical, Network),
-    ("socketserver", Critical, Network),
-    ("http.client", Critical, Network),
-    ("http.server", Critical, Network),
-    ("http.cookiejar", High, Network),
-    ("urllib.request", Critical, Network),
-    ("urllib.urlopen", Critical, Network),
-    ("urllib.urlretrieve", Critical, Network),
-    ("urllib.URLopener", Critical, Network),
-    ("urllib2", Critical, Network),
-    ("urllib3", Critical, Network),
-    ("httplib", Critical, Network),
-    ("requests", Critical, Network),
-    ("httpx", Critical, Network),
-    ("aiohttp", Critical, Network),
-    ("ftplib", Critical, Network),
-    ("smtplib", Critical, Network),
-    ("poplib", Critical, Network),
-    ("imaplib", Critical, Network),
-    ("nntplib", Critical, Network),
-    ("telnetlib", Critical, Network),
-    ("xmlrpc", Critical, Network),
-    ("xmlrpclib", Critical, Network),
-    ("asyncore", Critical, Network),
-    ("asynchat", Critical, Network),
-    ("paramiko", Critical, Network),
-    ("select", High, Network),
-    ("selectors", High, Network),
-];
+/// The deny list, kept as data with the provenance of every entry: see the
+/// header of `deny.txt` for its format and sources.
+static DENY_LIST: &str = include_str!("deny.txt");
+
+/// One parsed line of `deny.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenyEntry {
+    /// `os`, `builtins.eval`, or a `*`-terminated prefix.
+    pub pattern: &'static str,
+    /// `None` for `reviewed` lines, which document a name another tool
+    /// denies and aisec judges otherwise.
+    pub severity: Option<Severity>,
+    pub category: Category,
+    /// The tools and advisories the entry comes from, as written.
+    pub sources: &'static str,
+}
+
+impl DenyEntry {
+    /// The GHSA and CVE identifiers among the sources.
+    pub fn advisories(&self) -> impl Iterator<Item = &'static str> {
+        self.sources
+            .split_whitespace()
+            .filter(|s| s.starts_with("GHSA-") || s.starts_with("CVE-"))
+    }
+}
+
+fn parse_category(token: &str) -> Option<Category> {
+    Some(match token {
+        "code" => CodeExecution,
+        "process" => ProcessSpawn,
+        "import" => DynamicImport,
+        "reflection" => Reflection,
+        "file" => FileSystem,
+        "network" => Network,
+        "nested" => NestedDeserialization,
+        "native" => NativeCode,
+        "interpreter" => InterpreterState,
+        _ => return None,
+    })
+}
+
+/// Parses `deny.txt`; an error names the line (the unit tests hold the
+/// committed file to it, so the scanner never runs on a broken list).
+pub fn parse_deny_list(text: &'static str) -> Result<Vec<DenyEntry>, String> {
+    let mut out = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut tokens = line.split_whitespace();
+        let (Some(pattern), Some(severity), Some(category)) =
+            (tokens.next(), tokens.next(), tokens.next())
+        else {
+            return Err(format!("deny.txt line {}: too few fields", n + 1));
+        };
+        let severity = match severity {
+            "critical" => Some(Critical),
+            "high" => Some(High),
+            "reviewed" => None,
+            other => return Err(format!("deny.txt line {}: severity {other:?}", n + 1)),
+        };
+        let category = parse_category(category)
+            .ok_or_else(|| format!("deny.txt line {}: category {category:?}", n + 1))?;
+        // The sources are the rest of the line (comments already cut).
+        let sources = match tokens.next() {
+            Some(first) => &line[first.as_ptr() as usize - line.as_ptr() as usize..],
+            None => return Err(format!("deny.txt line {}: no source", n + 1)),
+        };
+        out.push(DenyEntry {
+            pattern,
+            severity,
+            category,
+            sources,
+        });
+    }
+    Ok(out)
+}
+
+/// The entries of `deny.txt`, parsed once. A list that does not parse (a
+/// build from an edited file whose tests were not run) denies nothing rather
+/// than panicking in a scanner; `deny_list_parses` keeps that from shipping.
+pub fn deny_entries() -> &'static [DenyEntry] {
+    static ENTRIES: OnceLock<Vec<DenyEntry>> = OnceLock::new();
+    ENTRIES.get_or_init(|| parse_deny_list(DENY_LIST).unwrap_or_default())
+}
 
 /// Attribute names that only show up when someone walks from an innocent
 /// object to the interpreter's internals (the classic sandbox escapes).
@@ -465,6 +235,10 @@ static ALLOW_EXACT: &[&str] = &[
     "argparse.Namespace",
     "types.SimpleNamespace",
     "enum.Enum",
+    // Judged through its target: the VM resolves `partial(f, ...)` to `f`
+    // (calls of the partial are calls of `f`), and `f` is an import of its
+    // own that is judged like any other.
+    "functools.partial",
     // NumPy.
     "numpy.ndarray",
     "numpy.dtype",
@@ -588,6 +362,14 @@ static ALLOW_ANYTHING_UNDER: &[&str] = &["sklearn.", "__torch__."];
 /// `*.debug_pkl`). They live under `torch.jit`, which is denied as a whole,
 /// but each only returns its argument (torch/jit/_pickle.py), so they are
 /// allowed by exact name before the deny list is consulted.
+/// The short names of [`TORCHSCRIPT_PICKLE_HELPERS`], for messages.
+pub fn torchscript_helpers() -> Vec<&'static str> {
+    TORCHSCRIPT_PICKLE_HELPERS
+        .iter()
+        .map(|h| h.rsplit('.').next().unwrap_or(h))
+        .collect()
+}
+
 static TORCHSCRIPT_PICKLE_HELPERS: &[&str] = &[
     "torch.jit._pickle.build_intlist",
     "torch.jit._pickle.build_tensorlist",
@@ -745,13 +527,14 @@ pub fn canonical_name(module: &str, name: &str) -> String {
 }
 
 /// The deny entry matching `name` or any of its dotted suffixes, worst first.
-fn deny_match(name: &str) -> Option<(Severity, Category, &'static str)> {
-    let mut best: Option<(Severity, Category, &'static str)> = None;
+fn deny_match(name: &str) -> Option<Found> {
+    let mut best: Option<Found> = None;
     let tables = deny_tables();
     let mut consider = |candidate: &str| {
-        let mut keep = |found: (Severity, Category, &'static str)| {
-            if best.is_none_or(|(s, _, p)| found.0 > s || (found.0 == s && found.2.len() > p.len()))
-            {
+        let mut keep = |found: Found| {
+            if best.is_none_or(|(s, _, p)| {
+                found.0 > s || (found.0 == s && found.2.pattern.len() > p.pattern.len())
+            }) {
                 best = Some(found);
             }
         };
@@ -761,9 +544,9 @@ fn deny_match(name: &str) -> Option<(Severity, Category, &'static str)> {
                 keep(found);
             }
         }
-        for &(prefix, severity, category, pattern) in &tables.prefixes {
+        for &(prefix, found) in &tables.prefixes {
             if candidate.len() > prefix.len() && candidate.starts_with(prefix) {
-                keep((severity, category, pattern));
+                keep(found);
             }
         }
     };
@@ -813,28 +596,33 @@ impl std::hash::Hasher for Fnv {
 
 type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
+/// A deny entry that matched: its severity, category and line.
+type Found = (Severity, Category, &'static DenyEntry);
+
 struct DenyTables {
-    exact: HashMap<&'static str, (Severity, Category, &'static str), FnvBuild>,
-    prefixes: Vec<(&'static str, Severity, Category, &'static str)>,
+    exact: HashMap<&'static str, Found, FnvBuild>,
+    prefixes: Vec<(&'static str, Found)>,
 }
 
 /// The deny list indexed once: exact entries by name (checked against every
-/// dotted prefix of a candidate), `*` entries as plain prefixes.
+/// dotted prefix of a candidate), `*` entries as plain prefixes. `reviewed`
+/// lines are documentation and are left out.
 fn deny_tables() -> &'static DenyTables {
     static TABLES: OnceLock<DenyTables> = OnceLock::new();
     TABLES.get_or_init(|| {
-        let mut exact: HashMap<&'static str, (Severity, Category, &'static str), FnvBuild> =
-            HashMap::default();
+        let mut exact: HashMap<&'static str, Found, FnvBuild> = HashMap::default();
         let mut prefixes = Vec::new();
-        for &(pattern, severity, category) in DENY {
-            match pattern.strip_suffix('*') {
-                Some(prefix) => prefixes.push((prefix, severity, category, pattern)),
+        for entry in deny_entries() {
+            let Some(severity) = entry.severity else {
+                continue;
+            };
+            let found = (severity, entry.category, entry);
+            match entry.pattern.strip_suffix('*') {
+                Some(prefix) => prefixes.push((prefix, found)),
                 None => {
-                    let entry = exact
-                        .entry(pattern)
-                        .or_insert((severity, category, pattern));
-                    if severity > entry.0 {
-                        *entry = (severity, category, pattern);
+                    let slot = exact.entry(entry.pattern).or_insert(found);
+                    if severity > slot.0 {
+                        *slot = found;
                     }
                 }
             }
@@ -859,16 +647,29 @@ pub fn classify(name: &str) -> Verdict {
             severity: Severity::High,
             category: Category::Reflection,
             pattern: "overlong dotted name",
+            sources: "aisec",
         };
     }
-    if TORCHSCRIPT_PICKLE_HELPERS.contains(&name) {
+    // Reviewed exact names win over a deny pattern reached through a suffix
+    // or a whole module (`numpy.random._pickle.__generator_ctor` ends in
+    // `_pickle.__generator_ctor`, `uuid.UUID` is under `uuid`): an exact
+    // entry names one callable, so nothing else can hide behind it.
+    if TORCHSCRIPT_PICKLE_HELPERS.contains(&name) || allow_exact().contains(name) {
         return Verdict::Allow;
     }
-    if let Some((severity, category, pattern)) = deny_match(name) {
+    if let Some(rest) = name.strip_prefix("torch.jit._pickle.") {
+        // TorchScript's helper module holds the helpers above and nothing a
+        // pickle could use; another name there is no callable at all.
+        if !rest.contains('.') {
+            return Verdict::UnknownTorchScript;
+        }
+    }
+    if let Some((severity, category, entry)) = deny_match(name) {
         return Verdict::Deny {
             severity,
             category,
-            pattern,
+            pattern: entry.pattern,
+            sources: entry.sources,
         };
     }
     if name
@@ -880,6 +681,7 @@ pub fn classify(name: &str) -> Verdict {
             severity: Severity::Critical,
             category: Category::Reflection,
             pattern: "dunder attribute walk",
+            sources: "aisec",
         };
     }
     if is_allowed(name) {
@@ -1076,5 +878,122 @@ mod tests {
         assert!(denied(&"a.".repeat(600), "b"));
         assert!(denied("sklearn.utils._testing", "assert_run_python_script"));
         assert!(denied("sklearn.datasets", "fetch_openml"));
+    }
+
+    #[test]
+    fn deny_list_parses_and_every_entry_has_a_source() {
+        let entries = parse_deny_list(DENY_LIST).unwrap();
+        assert!(entries.len() > 300, "{}", entries.len());
+        assert_eq!(deny_entries().len(), entries.len());
+        let known = ["aisec", "picklescan", "modelscan", "fickling", "modelaudit"];
+        let mut seen = HashSet::new();
+        for e in &entries {
+            assert!(seen.insert(e.pattern), "duplicate pattern {}", e.pattern);
+            for source in e.sources.split_whitespace() {
+                assert!(
+                    known.contains(&source)
+                        || source.starts_with("GHSA-")
+                        || source.starts_with("CVE-"),
+                    "{}: unknown source {source:?}",
+                    e.pattern
+                );
+            }
+        }
+        assert!(parse_deny_list("os critical process").is_err());
+        assert!(parse_deny_list("os fatal process aisec").is_err());
+        assert!(parse_deny_list("os critical shell aisec").is_err());
+    }
+
+    #[test]
+    fn callables_named_by_other_scanners_and_advisories_are_critical() {
+        for name in [
+            "_pyrepl.pager.pipe_pager",
+            "_pyrepl.pager.tempfile_pager",
+            "test.support.script_helper.assert_python_ok",
+            "torch.utils._config_module.ConfigModule.load_config",
+            "torch._inductor.codecache.compile_file",
+            "torch.fx.experimental.symbolic_shapes.ShapeEnv.evaluate_guards_expression",
+            "torch.utils.data.datapipes.utils.decoder.basichandlers",
+            "torch.storage._load_from_bytes",
+            "numpy.testing._private.utils.runstring",
+            "pip.main",
+            "uuid._get_command_stdout",
+            "operator.attrgetter",
+            "operator.itemgetter",
+            "operator.methodcaller",
+            "operator.getitem",
+            "logging.FileHandler",
+            "imaplib.IMAP4_stream",
+            "types.CodeType",
+            "types.FunctionType",
+            "functools.reduce",
+            "builtins.input",
+            "asyncio.run",
+            "glob.glob",
+            "tempfile.mktemp",
+            "cloudpickle.cloudpickle._make_function",
+            "idlelib.pyshell.ModifiedInterpreter.runcode",
+            "lib2to3.pgen2.grammar.Grammar.loads",
+            "doctest.debug_script",
+            "ensurepip._run_pip",
+            "distutils.file_util.write_file",
+            "torch.distributed.rpc.rpc_sync",
+        ] {
+            match classify(name) {
+                Verdict::Deny { severity, .. } => {
+                    assert_eq!(severity, Severity::Critical, "{name}")
+                }
+                v => panic!("{name}: {v:?}"),
+            }
+        }
+        let Verdict::Deny { sources, .. } = classify("_pyrepl.pager.pipe_pager") else {
+            unreachable!()
+        };
+        assert!(sources.contains("GHSA-g38g-8gr9-h9xp"), "{sources}");
+    }
+
+    #[test]
+    fn exact_allow_entries_beat_suffix_and_module_denies() {
+        // `numpy.random._pickle.X` ends in `_pickle.X`; `uuid.UUID` is under
+        // the denied `uuid`: both are reviewed data constructors.
+        for name in [
+            "numpy.random._pickle.__generator_ctor",
+            "numpy.random._pickle.__randomstate_ctor",
+            "numpy.random._pickle.__bit_generator_ctor",
+            "uuid.UUID",
+            "types.SimpleNamespace",
+            "joblib.numpy_pickle.NumpyArrayWrapper",
+            "functools.partial",
+        ] {
+            assert_eq!(classify(name), Verdict::Allow, "{name}");
+        }
+        assert!(matches!(classify("uuid._popen"), Verdict::Deny { .. }));
+        assert!(matches!(
+            classify("numpy.random._pickle.os.system"),
+            Verdict::Deny { .. }
+        ));
+    }
+
+    #[test]
+    fn reviewed_lines_deny_nothing() {
+        assert_eq!(classify("http.HTTPStatus"), Verdict::Unknown);
+        assert_eq!(classify("inspect.Parameter"), Verdict::Unknown);
+        assert!(matches!(
+            classify("inspect.getattr_static"),
+            Verdict::Deny { .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_torchscript_helpers_are_their_own_verdict() {
+        assert_eq!(
+            classify("torch.jit._pickle.build_intlisu"),
+            Verdict::UnknownTorchScript
+        );
+        assert!(matches!(
+            classify("torch.jit._pickle.torch.load"),
+            Verdict::Deny { .. }
+        ));
+        assert!(matches!(classify("torch.jit.load"), Verdict::Deny { .. }));
     }
 }

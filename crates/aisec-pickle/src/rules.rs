@@ -38,6 +38,21 @@ dotted attribute walks, without running anything.
 The evidence shows the resolved callable, its literal arguments where known,
 and the byte offset of the call, e.g. `os.system('curl x | sh')`.
 
+The deny list is data (`crates/aisec-pickle/src/deny.txt`), each entry with
+its provenance: aisec's own review of which standard-library, PyTorch,
+NumPy, scikit-learn and Transformers callables reach a process, file,
+network, eval or unpickling sink, and every callable that picklescan,
+modelscan, fickling and ModelAudit deny or that an advisory names (the
+finding links the advisory, e.g. GHSA-g38g-8gr9-h9xp for
+`_pyrepl.pager.pipe_pager`). Allowed helpers that call a callable they are
+given are judged by that callable: NumPy's `__generator_ctor(name, ctor)`
+is benign with NumPy's own constructor and critical with anything else.
+
+A stream the loader rejects part-way is still reported: CPython executes a
+pickle opcode by opcode, so a call before the first invalid byte (with or
+without a protocol header, under any file name) has already run when the
+loader raises.
+
 ## Why it matters
 `pickle.load`, `torch.load(weights_only=False)`, `joblib.load` and friends
 execute every call the file asks for, with the privileges of the process that
@@ -96,6 +111,13 @@ rot13 decoding, `getattr` on a string), or cannot be resolved at all; and
 calls whose callee is itself the result of another call (`getattr(x, 'y')(...)`,
 `attrgetter('system')(os)`). aisec folds the common tricks and reports the
 resolved name as well, under AISEC-PKL-001/002.
+
+Also `EXT1`/`EXT2`/`EXT4`: they push whatever the loading process has
+registered under a copyreg extension code (`copyreg.add_extension`). No
+model file uses extension codes, and the file itself does not say what it
+imports: the payload depends on a registry that other code in the loading
+process filled, which is exactly what a scanner reading the file cannot see.
+That makes the file a loader-dependent payload, reported high.
 
 ## Why it matters
 The standard pickler always writes names as literals and never calls the
@@ -218,7 +240,7 @@ pub static NONSTANDARD_STRUCTURE: Rule = Rule {
 ## What it finds
 Opcode patterns that CPython's picklers never produce but its loader
 accepts: a memo slot written twice, values or marks left over at STOP, a
-protocol header in the middle of the stream, an extension-registry code.
+protocol header in the middle of the stream.
 
 ## Why it matters
 None of these is harmful by itself; together with other findings they show
@@ -230,6 +252,34 @@ Treat the file with suspicion; prefer a freshly exported copy.",
     references: &[refs::CWE_502, refs::CWE_20],
 };
 
+pub static INCONSISTENT_FRAME: Rule = Rule {
+    id: "AISEC-PKL-009",
+    name: "pickle-inconsistent-frame",
+    summary: "A protocol 4 frame is crossed by an opcode or opened inside another: loaders read the stream differently",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+A `FRAME` opcode whose declared length ends inside an opcode (an argument
+that declares more bytes than the frame has left), or a second `FRAME`
+opened before the first one ends.
+
+## Why it matters
+CPython treats a frame as a read-ahead hint. Reading bytes in memory
+(`pickle.loads`), an argument simply runs on past the frame's end. Reading
+a file in chunks (`pickle.load` on `io.BytesIO`, an unbuffered file, or any
+frame larger than the file's buffer), the frame is one chunk: a read that
+needs more than the chunk has left throws the rest away and continues after
+the frame. The bytes a pickletools-style parser takes for a long string are
+then opcodes that run, such as a hidden `GLOBAL` and `REDUCE` (a published
+scanner bypass). No pickler writes such a frame. aisec reports the frame
+and scans the stream both ways; findings that only the file reading shows
+say so.
+
+## Remediation
+Treat the file as crafted to evade scanners. Do not load it.",
+    references: &[refs::CWE_502, refs::ATLAS_UNSAFE_ARTIFACT, refs::CWE_20],
+};
+
 pub static RULES: &[&Rule] = &[
     &DANGEROUS_CALLABLE,
     &UNKNOWN_CALLABLE,
@@ -239,6 +289,7 @@ pub static RULES: &[&Rule] = &[
     &APPENDED_PICKLE,
     &TRAILING_DATA,
     &NONSTANDARD_STRUCTURE,
+    &INCONSISTENT_FRAME,
 ];
 
 #[cfg(test)]

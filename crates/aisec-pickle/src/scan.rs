@@ -51,13 +51,14 @@ const PICKLE_EXTENSIONS: &[&str] = &[
 ];
 
 /// Whether `bytes` is worth scanning as a pickle: the loader would get past
-/// its first opcodes. Random text or binary fails within a few bytes (an
+/// its first opcodes, or would already import or call something before the
+/// first byte it rejects. Random text or binary fails within a few bytes (an
 /// opcode needs operands that are not there), so this never treats prose as
 /// a pickle; a truncated real pickle still passes.
 pub fn looks_like_pickle(bytes: &[u8]) -> bool {
     let window = &bytes[..bytes.len().min(PLAUSIBILITY_WINDOW)];
     let m = Machine::run(window, 0);
-    if m.result.is_some() {
+    if m.result.is_some() || reaches_execution(&m) {
         return true;
     }
     let has_header = sniff_content(bytes) == Some(FileKind::Pickle);
@@ -73,6 +74,36 @@ pub fn looks_like_pickle(bytes: &[u8]) -> bool {
         Some(VmError::Semantic { .. }) => has_header && !m.imports.is_empty(),
         None => m.limit.is_some(),
     }
+}
+
+/// Whether the loader, running the stream opcode by opcode, gets to do
+/// something before it stops: CPython's unpickler executes each opcode as it
+/// reads it, so a call (`REDUCE`, `INST`, `OBJ`, `NEWOBJ`, a planted
+/// `__setstate__`) made before an invalid byte, a bad `STRING` or the end of
+/// the data has already run when the loader raises. That holds with or
+/// without a protocol header (protocols 0 and 1 have none).
+///
+/// The criterion, applied to the valid prefix the machine executed:
+/// - a call whose callee is an import with a well-formed dotted name (or an
+///   extension-registry or computed import, which name nothing literally);
+/// - or an import of a denied name: importing it is the first half of the
+///   payload, and the bytes that follow are what keeps other scanners out.
+///
+/// Prose and binary data essentially never get there: a call needs an import
+/// opcode with two newline-terminated identifier lines, then the opcodes
+/// that build an argument tuple, then the call opcode, all before the first
+/// invalid byte.
+pub fn reaches_execution(m: &Machine<'_>) -> bool {
+    let plausible = |import: &vm::Import| match import.origin {
+        ImportOrigin::Literal | ImportOrigin::Reflected => is_dotted_identifier(&import.name),
+        ImportOrigin::Computed | ImportOrigin::Unresolved | ImportOrigin::Extension(_) => true,
+    };
+    m.imports.iter().any(|import| {
+        plausible(import)
+            && (!import.calls.is_empty()
+                || (matches!(import.origin, ImportOrigin::Literal)
+                    && matches!(policy::classify(&import.name), Verdict::Deny { .. })))
+    })
 }
 
 pub fn detect(file: &FileInput<'_>) -> bool {
@@ -106,6 +137,9 @@ fn is_disguised_pickle(bytes: &[u8]) -> bool {
     if m.result.is_some() {
         return !m.imports.is_empty();
     }
+    if reaches_execution(&m) {
+        return true;
+    }
     let ran_out = matches!(
         &m.error,
         Some(VmError::Parse(ParseError {
@@ -120,7 +154,7 @@ fn is_disguised_pickle(bytes: &[u8]) -> bool {
     }
     let window = &bytes[..bytes.len().min(PLAUSIBILITY_WINDOW)];
     let m = Machine::run(window, 0);
-    m.result.is_some() && !m.imports.is_empty()
+    m.result.is_some() && !m.imports.is_empty() || reaches_execution(&m)
 }
 
 struct StreamReport<'f> {
@@ -129,15 +163,18 @@ struct StreamReport<'f> {
     findings: Vec<Finding>,
     /// Nodes already scanned as a loader's payload, not to be scanned twice.
     loaded_payloads: HashSet<usize>,
+    /// Which reading of the stream this is, when there are two.
+    view: &'static str,
 }
 
 impl StreamReport<'_> {
     fn where_(&self) -> String {
-        if self.stream == 0 {
+        let stream = if self.stream == 0 {
             String::new()
         } else {
             format!(" (pickle stream {})", self.stream + 1)
-        }
+        };
+        format!("{stream}{}", self.view)
     }
 }
 
@@ -196,8 +233,12 @@ pub fn scan_pickle(bytes: &[u8], file: &FileInput<'_>, ctx: &ScanContext<'_>) ->
             stream,
             findings: Vec::new(),
             loaded_payloads: HashSet::new(),
+            view: "",
         };
         analyze(&m, &mut report, ctx, trailing && m.result.is_none());
+        if let Some(v) = m.frame_violation {
+            report_frame_divergence(bytes, pos, v, &mut report, ctx);
+        }
         findings.append(&mut report.findings);
         if m.result.is_some() {
             complete_streams += 1;
@@ -218,6 +259,58 @@ pub fn scan_pickle(bytes: &[u8], file: &FileInput<'_>, ctx: &ScanContext<'_>) ->
         );
     }
     findings
+}
+
+/// A frame that an opcode crosses, or that another FRAME opens inside, is
+/// read one way from memory and another from a file (see
+/// [`crate::parse::FrameReading`]). The frame is reported, and the stream
+/// is run again the way a chunked file reader runs it; what only that
+/// reading shows is reported too.
+fn report_frame_divergence(
+    bytes: &[u8],
+    pos: usize,
+    v: crate::parse::FrameViolation,
+    report: &mut StreamReport<'_>,
+    ctx: &ScanContext<'_>,
+) {
+    let here = report.where_();
+    let what = if v.nested {
+        format!("a FRAME at offset {} opens inside it", v.at)
+    } else {
+        format!("the opcode at offset {} reads past that end", v.at)
+    };
+    report.findings.push(
+        Finding::new(
+            &INCONSISTENT_FRAME,
+            report.file,
+            format!(
+                "the FRAME at offset {} declares that its frame ends at offset {}, but {what}: CPython reading from memory and CPython reading a file in chunks execute different opcodes here{here}",
+                v.frame_offset, v.frame_end
+            ),
+        )
+        .evidence(format!("frame {}..{}, crossed at {}", v.frame_offset, v.frame_end, v.at))
+        .bytes(v.frame_offset as u64, v.frame_end as u64),
+    );
+    let chunked = Machine::run_chunked(bytes, pos);
+    let mut other = StreamReport {
+        file: report.file,
+        stream: report.stream,
+        findings: Vec::new(),
+        loaded_payloads: HashSet::new(),
+        view: " (as CPython reads it from a file, frame by frame)",
+    };
+    analyze(&chunked, &mut other, ctx, false);
+    let seen: HashSet<(String, Option<String>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule_id.clone(), f.evidence.clone()))
+        .collect();
+    report.findings.extend(
+        other
+            .findings
+            .into_iter()
+            .filter(|f| !seen.contains(&(f.rule_id.clone(), f.evidence.clone()))),
+    );
 }
 
 /// A trailing segment counts as a pickle if it imported something with a
@@ -296,12 +389,17 @@ fn analyze(
                 );
             }
             ImportOrigin::Extension(code) => {
+                let called = if import.calls.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and calls it ({} call(s))", import.calls.len())
+                };
                 report.findings.push(
                     Finding::new(
-                        &UNKNOWN_CALLABLE,
+                        &OBFUSCATED_IMPORT,
                         file,
                         format!(
-                            "{} pushes whatever the loading process registered under copyreg extension code {code}{here}",
+                            "{} pushes whatever the loading process registered under copyreg extension code {code}{called}: the file does not say what it imports, the loader's registry does{here}",
                             import.opcode.name()
                         ),
                     )
@@ -314,7 +412,10 @@ fn analyze(
         }
         match policy::classify(&import.name) {
             Verdict::Deny {
-                severity, category, ..
+                severity,
+                category,
+                sources,
+                ..
             } => {
                 let written = import
                     .written
@@ -330,19 +431,25 @@ fn analyze(
                     if reflected_and_called_elsewhere(&called_names, import) {
                         continue;
                     }
+                    let reach = if m.result.is_some() {
+                        "imported on load and reachable from the result"
+                    } else {
+                        "imported on load before the stream breaks off"
+                    };
                     report.findings.push(
                         Finding::new(
                             &DANGEROUS_CALLABLE,
                             file,
                             format!(
-                                "imports `{}`{written}{how}, which {}; not called by the pickle itself, but imported on load and reachable from the result{here}",
+                                "imports `{}`{written}{how}, which {}; not called by the pickle itself, but {reach}{here}",
                                 import.name,
                                 category.describe()
                             ),
                         )
                         .severity(severity)
                         .evidence(import.name.clone())
-                        .bytes(import.offset as u64, import.end as u64),
+                        .bytes(import.offset as u64, import.end as u64)
+                        .with_advisories(sources),
                     );
                 }
                 let total = import.calls.len();
@@ -375,7 +482,8 @@ fn analyze(
                         Finding::new(&DANGEROUS_CALLABLE, file, message)
                             .severity(severity)
                             .evidence(r.expr(call_id))
-                            .bytes(call.offset as u64, call.offset as u64 + 1),
+                            .bytes(call.offset as u64, call.offset as u64 + 1)
+                            .with_advisories(sources),
                     );
                 }
             }
@@ -386,6 +494,12 @@ fn analyze(
                         .or_insert((import.offset, import.end, 0, 0));
                 entry.2 += 1;
                 entry.3 += import.calls.len();
+            }
+            Verdict::UnknownTorchScript => {
+                report.findings.push(
+                    torchscript_unknown(file, &import.name, &here)
+                        .bytes(import.offset as u64, import.end as u64),
+                );
             }
             Verdict::Allow => {}
         }
@@ -432,7 +546,9 @@ fn analyze(
             let Some(call) = call_of(m, call_id) else {
                 continue;
             };
-            if call.folded.is_none() && call.kind != CallKind::SetState {
+            if call.folded.is_none()
+                && !matches!(call.kind, CallKind::SetState | CallKind::Forwarded)
+            {
                 report.findings.push(
                     Finding::new(
                         &OBFUSCATED_IMPORT,
@@ -476,8 +592,9 @@ fn analyze(
                 .bytes(call.offset as u64, call.offset as u64 + 1),
             );
         }
-        // BUILD discards what a planted `__setstate__` returns, by design.
-        let result_is_kept = call.kind != CallKind::SetState;
+        // BUILD discards what a planted `__setstate__` returns, by design;
+        // a forwarded call's result is the helper's result.
+        let result_is_kept = !matches!(call.kind, CallKind::SetState | CallKind::Forwarded);
         if result_is_kept
             && m.result.is_some()
             && !reachable.contains(id)
@@ -497,6 +614,38 @@ fn analyze(
                 .bytes(call.offset as u64, call.offset as u64 + 1),
             );
         }
+    }
+
+    // A helper that calls what it is given (NumPy's random constructors):
+    // anything but the callables real pickles pass is the gadget, whatever
+    // the allow list says of the helper.
+    for event in &m.events {
+        let Event::Call(id) = event else { continue };
+        let Some(call) = call_of(m, *id) else {
+            continue;
+        };
+        if call.kind != CallKind::Forwarded {
+            continue;
+        }
+        let verdict = m
+            .resolve_import(call.callee, 0)
+            .map(|i| policy::classify(&m.imports[i as usize].name));
+        if matches!(verdict, Some(Verdict::Allow | Verdict::Deny { .. })) {
+            // Allowed: a real NumPy pickle. Denied: reported above as a call.
+            continue;
+        }
+        report.findings.push(
+            Finding::new(
+                &DANGEROUS_CALLABLE,
+                file,
+                format!(
+                    "a NumPy random-state constructor calls `{}` at load time with arguments from the file: only NumPy's bit-generator constructors belong there{here}",
+                    r.callee(call.callee)
+                ),
+            )
+            .evidence(r.expr(*id))
+            .bytes(call.offset as u64, call.offset as u64 + 1),
+        );
     }
 
     for &(offset, kind, target) in &m.global_mutations {
@@ -689,8 +838,12 @@ fn sweep(
             continue;
         }
         let finding = match policy::classify(&s.name) {
+            Verdict::UnknownTorchScript => torchscript_unknown(file, &s.name, here),
             Verdict::Deny {
-                severity, category, ..
+                severity,
+                category,
+                sources,
+                ..
             } => Finding::new(
                 &DANGEROUS_CALLABLE,
                 file,
@@ -700,7 +853,8 @@ fn sweep(
                     category.describe()
                 ),
             )
-            .severity(severity),
+            .severity(severity)
+            .with_advisories(sources),
             Verdict::Unknown => Finding::new(
                 &UNKNOWN_CALLABLE,
                 file,
@@ -717,6 +871,46 @@ fn sweep(
                 .evidence(s.name)
                 .bytes(s.offset as u64, s.offset as u64 + 1),
         );
+    }
+}
+
+/// An unknown name in TorchScript's helper module: what a damaged or
+/// edited TorchScript archive looks like. Not a callable that runs code
+/// (Python finds no such attribute, TorchScript's loader rejects the
+/// archive), but no TorchScript version writes it: the file was changed
+/// after export, which fails the gate.
+fn torchscript_unknown(file: &FileInput<'_>, name: &str, here: &str) -> Finding {
+    Finding::new(
+        &UNKNOWN_CALLABLE,
+        file,
+        format!(
+            "unknown global `{name}` in a TorchScript pickle: `torch.jit._pickle` holds only the helpers TorchScript writes ({}), so the archive was damaged or edited after export{here}",
+            policy::torchscript_helpers().join(", ")
+        ),
+    )
+    .severity(Severity::High)
+    .evidence(name.to_owned())
+}
+
+/// Links a finding to the advisories its deny entry names.
+trait WithAdvisories {
+    fn with_advisories(self, sources: &str) -> Self;
+}
+
+impl WithAdvisories for Finding {
+    fn with_advisories(mut self, sources: &str) -> Self {
+        for id in sources
+            .split_whitespace()
+            .filter(|s| s.starts_with("GHSA-") || s.starts_with("CVE-"))
+        {
+            let url = if id.starts_with("GHSA-") {
+                format!("https://github.com/advisories/{id}")
+            } else {
+                format!("https://nvd.nist.gov/vuln/detail/{id}")
+            };
+            self = self.reference(aisec_core::Reference::owned(id, url));
+        }
+        self
     }
 }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::opcode::Opcode;
-use crate::parse::{Arg, Op, ParseError, Parser, parse_py_int};
+use crate::parse::{Arg, FrameReading, FrameViolation, Op, ParseError, Parser, parse_py_int};
 use crate::policy::canonical_name;
 use crate::text;
 
@@ -61,6 +61,10 @@ pub enum CallKind {
     Obj,
     /// BUILD calling an instance's `__setstate__` that the pickle planted.
     SetState,
+    /// A call that an allowed helper makes with a callable it was given
+    /// (NumPy's `__generator_ctor(name, ctor)` calls `ctor(name)`). Recorded
+    /// at the helper's call site, so the callable is judged like any other.
+    Forwarded,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +231,11 @@ pub struct Machine<'a> {
     pub inline: Vec<Machine<'a>>,
     /// Raw array bytes skipped mid-stream (joblib's NumpyArrayWrapper).
     pub skipped_payloads: Vec<(usize, usize)>,
+    /// How this run read protocol 4 frames.
+    pub reading: FrameReading,
+    /// The first frame that an opcode crosses or that another FRAME opens
+    /// inside: the stream reads differently in memory and from a file.
+    pub frame_violation: Option<FrameViolation>,
     resume_at: Option<usize>,
     nesting: u32,
     attr_overrides: HashMap<String, NodeId>,
@@ -251,11 +260,24 @@ impl<'a> Machine<'a> {
     /// Runs the stream that starts at `start` until STOP, an error, or a
     /// limit. Never panics; the result says which of the three happened.
     pub fn run(data: &'a [u8], start: usize) -> Machine<'a> {
-        Self::run_nested(data, start, 0)
+        Self::run_nested(data, start, 0, FrameReading::ReadThrough)
     }
 
-    fn run_nested(data: &'a [u8], start: usize, nesting: u32) -> Machine<'a> {
+    /// Runs the stream as CPython's unpickler does when it reads a file in
+    /// chunks (see [`FrameReading::Chunked`]).
+    pub fn run_chunked(data: &'a [u8], start: usize) -> Machine<'a> {
+        Self::run_nested(data, start, 0, FrameReading::Chunked)
+    }
+
+    fn run_nested(
+        data: &'a [u8],
+        start: usize,
+        nesting: u32,
+        reading: FrameReading,
+    ) -> Machine<'a> {
         let mut m = Machine {
+            reading,
+            frame_violation: None,
             inline: Vec::new(),
             skipped_payloads: Vec::new(),
             resume_at: None,
@@ -287,7 +309,7 @@ impl<'a> Machine<'a> {
             marks: Vec::new(),
             memo: Memo::default(),
         };
-        let mut parser = Parser::new(data, start);
+        let mut parser = Parser::with_frames(data, start, reading);
         while let Some(item) = parser.next() {
             let op = match item {
                 Ok(op) => op,
@@ -315,9 +337,11 @@ impl<'a> Machine<'a> {
             }
             if let Some(resume) = m.resume_at.take() {
                 m.end = resume;
-                parser = Parser::new(data, resume);
+                m.frame_violation = m.frame_violation.or(parser.frame_violation());
+                parser = Parser::with_frames(data, resume, reading);
             }
         }
+        m.frame_violation = m.frame_violation.or(parser.frame_violation());
         m.end = m.end.max(parser.position().min(data.len())).min(data.len());
         if m.result.is_some() {
             m.end = m.end.min(data.len());
@@ -950,12 +974,61 @@ impl<'a> Machine<'a> {
             self.imports[import as usize].calls.push(id);
         }
         self.events.push(Event::Call(id));
+        if kind != CallKind::Forwarded {
+            self.forward(offset, callee, args)?;
+        }
         if let Some(folded) = self.fold(id, callee, args)? {
             if let Some(Node::Call(c)) = self.nodes.get_mut(id as usize) {
                 c.folded = Some(folded);
             }
         }
         Ok(id)
+    }
+
+    /// Helpers on the allow list that call a callable taken from their
+    /// arguments: the call they make is recorded as a [`CallKind::Forwarded`]
+    /// call, judged by the callable's own name. NumPy's random pickles
+    /// (`numpy/random/_pickle.py`): `__generator_ctor(name, ctor)` and
+    /// `__randomstate_ctor(name, ctor)` return `ctor(name)` unless `name` is
+    /// already a bit generator; `__bit_generator_ctor(cls)` returns `cls()`
+    /// when `cls` is a type. Real pickles pass the bit-generator constructor,
+    /// a bit-generator class or a name; an import of anything else is the
+    /// gadget.
+    fn forward(&mut self, offset: usize, callee: NodeId, args: NodeId) -> Step<()> {
+        let Some(name) = self.resolve_name(callee, 0) else {
+            return Ok(());
+        };
+        let Some(items) = self.tuple_items(args).map(<[NodeId]>::to_vec) else {
+            return Ok(());
+        };
+        let (target, forwarded_args) = match name.as_str() {
+            "numpy.random._pickle.__generator_ctor" | "numpy.random._pickle.__randomstate_ctor" => {
+                let (Some(&first), Some(&ctor)) = (items.first(), items.get(1)) else {
+                    return Ok(());
+                };
+                (ctor, vec![first])
+            }
+            "numpy.random._pickle.__bit_generator_ctor" => {
+                let Some(&cls) = items.first() else {
+                    return Ok(());
+                };
+                (cls, Vec::new())
+            }
+            _ => return Ok(()),
+        };
+        // Only something the loader could call: an import, or a value
+        // computed at load time. Literals make NumPy raise, not call.
+        let callable = self.resolve_import(target, 0).is_some()
+            || matches!(
+                self.node(self.deref_folded(target)),
+                Node::Call(_) | Node::Attr { .. }
+            );
+        if !callable {
+            return Ok(());
+        }
+        let args = self.alloc(Node::Tuple(forwarded_args))?;
+        self.call(offset, target, args, None, CallKind::Forwarded)?;
+        Ok(())
     }
 
     /// The value a folded call is known to return, or the node itself.
@@ -1564,7 +1637,7 @@ impl<'a> Machine<'a> {
             if self.nesting >= MAX_INLINE_NESTING || self.inline.len() >= MAX_INLINE_STREAMS {
                 return Err(Stop::Limit("nested joblib object arrays"));
             }
-            let inner = Machine::run_nested(self.data, at, self.nesting + 1);
+            let inner = Machine::run_nested(self.data, at, self.nesting + 1, self.reading);
             let end = inner.end;
             let complete = inner.result.is_some();
             self.inline.push(inner);

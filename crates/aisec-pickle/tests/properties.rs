@@ -105,6 +105,58 @@ proptest! {
         );
     }
 
+    /// Without a protocol header too, and whatever the file is called: a
+    /// protocol 0 call followed by any bytes is detected as a pickle and the
+    /// call is reported, with the error that stopped the loader after it.
+    #[test]
+    fn a_headerless_call_followed_by_anything_is_detected(
+        tail in prop::collection::vec(any::<u8>(), 0..256),
+        name in prop::sample::select(vec!["m.pkl", "m.pt", "m.bin", "notes.txt", "blob"]),
+    ) {
+        let mut bytes = b"cposix\nsystem\n(S'echo pwned'\ntR".to_vec();
+        bytes.extend_from_slice(&tail);
+        let file = FileInput::on_disk(name, Path::new(name), &bytes);
+        prop_assert!(PickleScanner.detect(&file), "{name} not detected");
+        let findings = run_scan(&bytes);
+        prop_assert!(
+            findings.iter().any(|f| f.rule_id == "AISEC-PKL-001"
+                && f.evidence.as_deref() == Some("os.system('echo pwned')")),
+            "{:?}", findings
+        );
+    }
+
+    /// Prose is never a pickle under a text name, and never fails the gate
+    /// under any name (`Jaa ?.` is a valid pickle of an integer, harmless).
+    #[test]
+    fn prose_is_not_detected(text in "[A-Za-z]{1,8} [A-Za-z0-9 ,.;:!?'()\\n-]{0,400}") {
+        let file = FileInput::on_disk("notes.txt", Path::new("notes.txt"), text.as_bytes());
+        prop_assert!(!PickleScanner.detect(&file), "{text:?}");
+        for name in ["m.bin", "m.pkl"] {
+            let file = FileInput::on_disk(name, Path::new(name), text.as_bytes());
+            if PickleScanner.detect(&file) {
+                let findings = run_scan(text.as_bytes());
+                prop_assert!(
+                    findings.iter().all(|f| f.severity < aisec_core::Severity::High),
+                    "{name}: {text:?}: {findings:?}"
+                );
+            }
+        }
+    }
+
+    /// The chunked-frame reading never panics either, and never reads past
+    /// the input.
+    #[test]
+    fn chunked_frame_reading_never_panics(data in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let m = aisec_pickle::vm::Machine::run_chunked(&data, 0);
+        prop_assert!(m.end <= data.len());
+        let mut framed = b"\x80\x04\x95".to_vec();
+        framed.extend_from_slice(&(data.len() as u64 / 2).to_le_bytes());
+        framed.extend_from_slice(&data);
+        let m = aisec_pickle::vm::Machine::run_chunked(&framed, 0);
+        prop_assert!(m.end <= framed.len());
+        let _ = run_scan(&framed);
+    }
+
     /// Names stored at arbitrary memo slots, fetched in any order, resolve.
     #[test]
     fn memo_indices_do_not_hide_names(a in 0u32..100_000, b in 0u32..100_000, pad in 0usize..20) {
