@@ -167,6 +167,7 @@ pub fn root_string_attributes(bytes: &[u8], wanted: &[&str]) -> Result<RootAttri
             };
             // base, free-space, end-of-file and driver addresses, then the root
             // group's symbol table entry: link name offset, object header address.
+            check_end_of_file(&probe, fields + 2 * offset_size, offset_size, base)?;
             let entry = fields + 4 * offset_size;
             (geo, entry + offset_size)
         }
@@ -189,6 +190,7 @@ pub fn root_string_attributes(bytes: &[u8], wanted: &[&str]) -> Result<RootAttri
                 base,
             };
             // base, superblock extension, end of file, root object header.
+            check_end_of_file(&probe, sb + 12 + 2 * offset_size, offset_size, base)?;
             (geo, sb + 12 + 3 * offset_size)
         }
         v => return err(format!("unknown superblock version {v}")),
@@ -222,6 +224,32 @@ pub fn root_string_attributes(bytes: &[u8], wanted: &[&str]) -> Result<RootAttri
         }
     }
     Ok(out)
+}
+
+/// The superblock records where the file ends so that truncation can be
+/// told; the HDF5 library refuses to open a file shorter than that
+/// ("truncated file"), so a truncated file is damaged, not merely unusual.
+/// The comparison allows for the base address the way the library does
+/// (stored end <= actual end + base), so user blocks never trip it.
+fn check_end_of_file(
+    probe: &Reader<'_>,
+    at: usize,
+    offset_size: usize,
+    base: u64,
+) -> Result<(), Hdf5Error> {
+    let stored = probe.uint(at, offset_size)?;
+    let undefined = if offset_size >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * offset_size)) - 1
+    };
+    let actual = probe.bytes.len() as u64;
+    if stored != undefined && stored > actual.saturating_add(base) {
+        return err(format!(
+            "truncated file: the superblock says it ends at byte {stored}, it has {actual} bytes"
+        ));
+    }
+    Ok(())
 }
 
 fn check_sizes(offset_size: usize, length_size: usize) -> Result<(), Hdf5Error> {

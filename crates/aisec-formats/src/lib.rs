@@ -1,6 +1,11 @@
 //! Model format scanners: safetensors header validation, GGUF metadata and
 //! chat templates, NumPy object arrays, Hugging Face configs that need remote
-//! code, and Jinja chat templates wherever they are stored.
+//! code, Jinja chat templates wherever they are stored, and Hydra configs
+//! (NeMo's `model_config.yaml`) whose `_target_` names a dangerous callable.
+//!
+//! Files beside the scanned one (ONNX external data) are looked at only
+//! through [`ScanContext::stat_sibling`], which the engine confines to the
+//! scanned tree; this crate never touches the file system itself.
 //!
 //! Pickle-based formats (PyTorch zip and legacy, joblib, `.pkl`) are found by
 //! the pickle scanner, through the archive scanner for zips and tars; this
@@ -13,6 +18,7 @@
 pub mod gguf;
 pub mod graphs;
 pub mod hdf5;
+pub mod hydra;
 pub mod jinja;
 pub mod keras;
 pub mod mlflow;
@@ -23,7 +29,8 @@ pub mod safetensors;
 pub mod torchscript;
 
 use aisec_core::{
-    Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, generic,
+    Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, SiblingError,
+    excerpt, generic,
 };
 use serde_json::Value;
 
@@ -47,6 +54,25 @@ fn is_model_config(file: &FileInput<'_>) -> bool {
         && (contains(file.bytes, b"\"auto_map\"")
             || contains(file.bytes, b"\"chat_template\"")
             || keras::looks_like_keras(file.bytes))
+}
+
+/// YAML or JSON bigger than this is not a Hydra config; skip the parse.
+const MAX_CONFIG_YAML: usize = 16 * 1024 * 1024;
+
+/// Unknown `_target_` callables named in one finding's evidence, at most.
+const MAX_LISTED_TARGETS: usize = 8;
+
+/// A text file that may be a Hydra/OmegaConf config: YAML, JSON or no
+/// extension (content decides: the `_target_` key must appear, and the
+/// parse must find it as a key).
+fn is_hydra_candidate(file: &FileInput<'_>) -> bool {
+    file.kind == FileKind::Text
+        && file.bytes.len() <= MAX_CONFIG_YAML
+        && matches!(
+            file.extension().as_deref(),
+            None | Some("yaml" | "yml" | "json")
+        )
+        && hydra::mentions_target(file.bytes)
 }
 
 /// Keras configs embedded per HDF5 file, at most; a model has one or two.
@@ -92,6 +118,7 @@ impl Scanner for FormatsScanner {
         ) || (file.kind == FileKind::Text
             && (is_template_file(file.name()) || file.name() == "MLmodel"))
             || is_model_config(file)
+            || is_hydra_candidate(file)
             || file.member.is_some_and(torchscript::is_torchscript_source)
     }
 
@@ -106,28 +133,36 @@ impl Scanner for FormatsScanner {
         {
             return scan_torchscript(file);
         }
-        let ext = file.extension();
-        match (file.kind, ext.as_deref()) {
-            (FileKind::Safetensors, _) | (_, Some("safetensors")) => scan_safetensors(file),
-            (FileKind::Gguf, _) | (_, Some("gguf")) => scan_gguf(file),
-            (FileKind::Numpy, _) | (_, Some("npy")) => scan_numpy(file, ctx),
-            (FileKind::Hdf5, _) => scan_hdf5(file),
-            (_, Some("onnx")) => scan_onnx(file),
-            (_, Some("pb")) => scan_tensorflow(file),
-            (FileKind::Text, _) if is_template_file(file.name()) => {
-                match std::str::from_utf8(file.bytes) {
-                    Ok(text) => template_findings(file, text, 0, 0),
-                    Err(e) => vec![Finding::new(
-                        &generic::MALFORMED,
-                        file,
-                        format!("template is not UTF-8: {e}"),
-                    )],
-                }
-            }
-            (FileKind::Text, _) if file.name() == "MLmodel" => scan_mlflow(file),
-            _ if is_model_config(file) => scan_config(file),
-            _ => Vec::new(),
+        let mut out = scan_format(file, ctx);
+        if is_hydra_candidate(file) {
+            out.extend(scan_hydra(file));
         }
+        out
+    }
+}
+
+fn scan_format(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+    let ext = file.extension();
+    match (file.kind, ext.as_deref()) {
+        (FileKind::Safetensors, _) | (_, Some("safetensors")) => scan_safetensors(file),
+        (FileKind::Gguf, _) | (_, Some("gguf")) => scan_gguf(file),
+        (FileKind::Numpy, _) | (_, Some("npy")) => scan_numpy(file, ctx),
+        (FileKind::Hdf5, _) => scan_hdf5(file),
+        (_, Some("onnx")) => scan_onnx(file, ctx),
+        (_, Some("pb")) => scan_tensorflow(file, ctx),
+        (FileKind::Text, _) if is_template_file(file.name()) => {
+            match std::str::from_utf8(file.bytes) {
+                Ok(text) => template_findings(file, text, 0, 0),
+                Err(e) => vec![Finding::new(
+                    &generic::MALFORMED,
+                    file,
+                    format!("template is not UTF-8: {e}"),
+                )],
+            }
+        }
+        (FileKind::Text, _) if file.name() == "MLmodel" => scan_mlflow(file),
+        _ if is_model_config(file) => scan_config(file),
+        _ => Vec::new(),
     }
 }
 
@@ -144,14 +179,21 @@ fn scan_safetensors(file: &FileInput<'_>) -> Vec<Finding> {
         ],
         Err(safetensors::Problem::Layout(problems)) => problems
             .into_iter()
-            .map(|(why, at)| {
-                Finding::new(
+            .map(|issue| {
+                let f = Finding::new(
                     &rules::SAFETENSORS_LAYOUT,
                     file,
-                    format!("safetensors header: {why}"),
+                    format!("safetensors header: {}", issue.why),
                 )
-                .bytes(at, at)
-                .evidence(why)
+                .bytes(issue.at, issue.at)
+                .evidence(issue.why);
+                // Past the end: readers that trust the offsets read out of
+                // bounds (see the rule's explanation for the grading).
+                if issue.out_of_bounds {
+                    f.severity(Severity::High)
+                } else {
+                    f
+                }
             })
             .collect(),
     }
@@ -171,6 +213,13 @@ fn scan_gguf(file: &FileInput<'_>) -> Vec<Finding> {
                     f.message = format!("{} (GGUF `{key}`)", f.message);
                     out.push(f);
                 }
+            }
+            if let Some(why) = header.error {
+                out.push(Finding::new(
+                    &generic::MALFORMED,
+                    file,
+                    format!("not a valid GGUF file (llama.cpp would refuse it): {why}"),
+                ));
             }
             out
         }
@@ -294,20 +343,65 @@ fn template_findings(
     out
 }
 
-fn scan_onnx(file: &FileInput<'_>) -> Vec<Finding> {
-    let report = graphs::onnx(file.bytes);
+/// A protobuf walk bounded by the full-read limit (`--max-file-size`: the
+/// bytes of graph structure the walk reads; skipped tensor payloads do not
+/// count) and polling the file's time budget.
+fn graph_walk<'s>(ctx: &ScanContext<'_>, stop: &'s dyn Fn() -> bool) -> proto::Walk<'s> {
+    proto::Walk::new(ctx.limits.max_full_read, stop)
+}
+
+/// The finding for a walk that ended early, if one is due: a malformed
+/// message is GEN-002, a bound of ours GEN-003; an interrupted walk has its
+/// finding already (the context recorded which budget ran out).
+fn walk_stopped(file: &FileInput<'_>, what: &str, stopped: Option<proto::Stop>) -> Option<Finding> {
+    match stopped? {
+        proto::Stop::Malformed(e) => Some(Finding::new(
+            &generic::MALFORMED,
+            file,
+            format!("not a valid {what}: {e}"),
+        )),
+        proto::Stop::Limit(e) => Some(Finding::new(
+            &generic::LIMIT_EXCEEDED,
+            file,
+            format!("{what}: {e}; the rest of the graph was not scanned"),
+        )),
+        proto::Stop::Interrupted => None,
+    }
+}
+
+fn scan_onnx(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
+    let stop = || ctx.check_time(file).is_err();
+    let walk = graph_walk(ctx, &stop);
+    let report = graphs::onnx(file.bytes, &walk);
     let mut out = Vec::new();
     for (tensor, location) in &report.escaping_external_data {
         out.push(
             Finding::new(
                 &rules::ONNX_EXTERNAL_DATA,
                 file,
-                format!("tensor `{tensor}` reads its data from `{location}`, outside the model directory"),
+                format!(
+                    "tensor `{}` reads its data from `{}`, outside the model directory",
+                    excerpt(tensor),
+                    excerpt(location)
+                ),
             )
-            .evidence(location.clone()),
+            .evidence(excerpt(location)),
         );
     }
-    out.extend(check_external_sizes(file, &report.external_data));
+    for tensor in &report.memory_address_data {
+        out.push(
+            Finding::new(
+                &rules::ONNX_EXTERNAL_DATA,
+                file,
+                format!(
+                    "tensor `{}` names ONNX Runtime's in-memory tag as its location: readers that honour it read memory at the address in `offset`",
+                    excerpt(tensor)
+                ),
+            )
+            .evidence(graphs::ORT_MEMORY_ADDRESS_TAG),
+        );
+    }
+    out.extend(check_external_data(file, ctx, &report.external_data));
     for op in &report.python_ops {
         out.push(
             Finding::new(
@@ -337,68 +431,111 @@ fn scan_onnx(file: &FileInput<'_>) -> Vec<Finding> {
             .evidence(ops.join(", ")),
         );
     }
-    if let Some(e) = report.error {
-        out.push(Finding::new(
-            &generic::MALFORMED,
-            file,
-            format!("not a valid ONNX model: {e}"),
-        ));
-    }
+    out.extend(walk_stopped(file, "ONNX model", report.stopped));
     out
 }
 
-/// External data that claims more bytes than its file holds, or whose file
-/// is missing. Needs the model's directory (a documented sibling lookup: the
-/// size of the named file, never its content); members of archives have
-/// none and are not checked.
-fn check_external_sizes(file: &FileInput<'_>, external: &[graphs::ExternalData]) -> Vec<Finding> {
-    let Some(dir) = file.fs_path.and_then(|p| p.parent()) else {
-        return Vec::new();
-    };
+/// External data that is lexically inside the model directory, checked
+/// through the engine ([`ScanContext::stat_sibling`]: confined to the scanned
+/// tree, links and `--exclude` honoured, the size only, never the content):
+/// a location that resolves outside the tree anyway (through a link) is
+/// `AISEC-GEN-007`; a missing file, a non-regular file, or a claim past the
+/// end of the file is `AISEC-MOD-005`. A location that leaves the model
+/// directory lexically was already reported as `AISEC-MOD-005` and is not
+/// looked at. Archive members and inputs without a tree have no directory
+/// and are not checked.
+fn check_external_data(
+    file: &FileInput<'_>,
+    ctx: &ScanContext<'_>,
+    external: &[graphs::ExternalData],
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for e in external {
-        let Ok(meta) = std::fs::metadata(dir.join(&e.location)) else {
-            out.push(
-                Finding::new(
-                    &rules::ONNX_EXTERNAL_DATA,
-                    file,
-                    format!(
-                        "tensor `{}` reads external data from `{}`, which does not exist",
-                        e.tensor, e.location
-                    ),
-                )
-                .severity(Severity::Low)
-                .evidence(e.location.clone()),
-            );
-            continue;
+        let (tensor, location) = (excerpt(&e.tensor), excerpt(&e.location));
+        let meta = match ctx.stat_sibling(file, &e.location) {
+            Ok(meta) => meta,
+            Err(SiblingError::NoDirectory) => return out,
+            // Left to the user's choices: links not followed, excluded paths.
+            Err(SiblingError::Symlink | SiblingError::Excluded) => continue,
+            Err(SiblingError::OutsideRoot) => {
+                let mut f = ScanContext::escape_finding(file, &e.location);
+                f.message = format!(
+                    "tensor `{tensor}` reads external data from `{location}`, which resolves outside the scanned tree; it was not looked at"
+                );
+                out.push(f);
+                continue;
+            }
+            Err(SiblingError::Missing) => {
+                out.push(
+                    Finding::new(
+                        &rules::ONNX_EXTERNAL_DATA,
+                        file,
+                        format!(
+                            "tensor `{tensor}` reads external data from `{location}`, which does not exist"
+                        ),
+                    )
+                    .severity(Severity::Low)
+                    .evidence(location),
+                );
+                continue;
+            }
+            Err(SiblingError::NotRegular) => {
+                out.push(
+                    Finding::new(
+                        &rules::ONNX_EXTERNAL_DATA,
+                        file,
+                        format!(
+                            "tensor `{tensor}` reads external data from `{location}`, which is not a regular file (a directory, FIFO or device)"
+                        ),
+                    )
+                    .severity(Severity::Medium)
+                    .evidence(location),
+                );
+                continue;
+            }
+            Err(other) => {
+                out.push(
+                    Finding::new(
+                        &rules::ONNX_EXTERNAL_DATA,
+                        file,
+                        format!(
+                            "tensor `{tensor}` reads external data from `{location}`, which could not be checked: {other}"
+                        ),
+                    )
+                    .severity(Severity::Low)
+                    .confidence(Confidence::Low)
+                    .evidence(location),
+                );
+                continue;
+            }
         };
         let start = e.offset.unwrap_or(0);
-        let end = e.length.map_or(Some(meta.len()), |l| start.checked_add(l));
-        if start > meta.len() || end.is_none_or(|end| end > meta.len()) {
+        let end = e.length.map_or(Some(meta.size), |l| start.checked_add(l));
+        if start > meta.size || end.is_none_or(|end| end > meta.size) {
             out.push(
                 Finding::new(
                     &rules::ONNX_EXTERNAL_DATA,
                     file,
                     format!(
-                        "tensor `{}` claims bytes {}..{} of `{}`, which holds {} bytes",
-                        e.tensor,
+                        "tensor `{tensor}` claims bytes {}..{} of `{location}`, which holds {} bytes",
                         start,
                         end.map_or("overflow".to_owned(), |v| v.to_string()),
-                        e.location,
-                        meta.len()
+                        meta.size
                     ),
                 )
                 .severity(Severity::Medium)
-                .evidence(e.location.clone()),
+                .evidence(location),
             );
         }
     }
     out
 }
 
-fn scan_tensorflow(file: &FileInput<'_>) -> Vec<Finding> {
+fn scan_tensorflow(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
     let saved_model = file.name().eq_ignore_ascii_case("saved_model.pb");
-    let report = graphs::tensorflow(file.bytes, saved_model);
+    let stop = || ctx.check_time(file).is_err();
+    let walk = graph_walk(ctx, &stop);
+    let report = graphs::tensorflow(file.bytes, saved_model, &walk);
     let mut out: Vec<Finding> = report
         .dangerous
         .iter()
@@ -411,17 +548,86 @@ fn scan_tensorflow(file: &FileInput<'_>) -> Vec<Finding> {
             Finding::new(
                 &rules::TF_DANGEROUS_OP,
                 file,
-                format!("op `{op}` (node `{node}`) {why} when the graph runs"),
+                format!(
+                    "op `{op}` (node `{}`) {why} when the graph runs",
+                    excerpt(node)
+                ),
             )
-            .evidence(format!("{op} {node}"))
+            .evidence(format!("{op} {}", excerpt(node)))
         })
         .collect();
-    if let Some(e) = report.error {
-        out.push(Finding::new(
-            &generic::MALFORMED,
-            file,
-            format!("not a valid TensorFlow graph: {e}"),
-        ));
+    out.extend(walk_stopped(file, "TensorFlow graph", report.stopped));
+    out
+}
+
+/// Hydra `_target_` keys: dangerous callables one finding each (critical),
+/// callables outside the known frameworks one low finding per file.
+fn scan_hydra(file: &FileInput<'_>) -> Vec<Finding> {
+    let Ok(text) = std::str::from_utf8(file.bytes) else {
+        return Vec::new();
+    };
+    let config = hydra::read(text);
+    let mut out = Vec::new();
+    let mut unknown: Vec<&hydra::Target> = Vec::new();
+    for target in &config.targets {
+        match hydra::judge(&target.name) {
+            hydra::Verdict::Dangerous(what) => {
+                let name = excerpt(&target.name);
+                out.push(
+                    Finding::new(
+                        &rules::HYDRA_DANGEROUS_TARGET,
+                        file,
+                        format!(
+                            "config `_target_` names `{name}`, which {what}: instantiating the config (NeMo restore_from, hydra.utils.instantiate) calls it{}",
+                            if target.partial { " (as a partial, when the consumer calls it)" } else { "" }
+                        ),
+                    )
+                    .evidence(format!("_target_: {name}"))
+                    .line(target.line, None),
+                );
+            }
+            hydra::Verdict::Unknown => unknown.push(target),
+            hydra::Verdict::Known => {}
+        }
+    }
+    if let Some(first) = unknown.first() {
+        let names: Vec<String> = unknown
+            .iter()
+            .take(MAX_LISTED_TARGETS)
+            .map(|t| excerpt(&t.name))
+            .collect();
+        out.push(
+            Finding::new(
+                &rules::HYDRA_DANGEROUS_TARGET,
+                file,
+                format!(
+                    "config `_target_` names {} callable(s) outside the known ML frameworks; instantiating the config imports and calls them",
+                    unknown.len()
+                ),
+            )
+            .severity(Severity::Low)
+            .confidence(Confidence::Low)
+            .evidence(names.join(", "))
+            .line(first.line, None),
+        );
+    }
+    // A broken config that already showed Hydra keys: the loader's YAML
+    // reader may see more than ours did.
+    if let (Some((line, why)), false) = (&config.error, config.targets.is_empty()) {
+        if file.extension().is_some() {
+            out.push(
+                Finding::new(
+                    &generic::MALFORMED,
+                    file,
+                    format!(
+                        "Hydra config does not parse past line {line}: {}",
+                        excerpt(why)
+                    ),
+                )
+                .severity(Severity::Low)
+                .line(*line, None),
+            );
+        }
     }
     out
 }
@@ -492,7 +698,25 @@ fn scan_hdf5(file: &FileInput<'_>) -> Vec<Finding> {
             }
             attrs.unread
         }
-        Err(e) => vec![format!("not a readable HDF5 file: {e}")],
+        // Damage, not a gap in our reader: the default severity of the rule.
+        Err(e) => {
+            out.push(
+                Finding::new(
+                    &generic::MALFORMED,
+                    file,
+                    format!(
+                        "not a readable HDF5 file: {e}; searched the raw bytes for model configs instead"
+                    ),
+                )
+                .evidence(e.to_string()),
+            );
+            out.extend(
+                keras::embedded_configs(file.bytes, MAX_EMBEDDED_CONFIGS)
+                    .into_iter()
+                    .flat_map(|(at, config)| keras_findings(file, &config, Some(at as u64))),
+            );
+            return out;
+        }
     };
     if unread.is_empty() {
         return out;
@@ -735,6 +959,227 @@ mod tests {
             run("m.safetensors", b"\xff\xff\xff\xff\x00\x00\x00\x00{}")[0].rule_id,
             "AISEC-GEN-002"
         );
+    }
+
+    fn rs(f: &Finding) -> (&str, Severity) {
+        (f.rule_id.as_str(), f.severity)
+    }
+
+    /// Files beside the scanned one, by reference, as the engine would
+    /// answer: a size, or why not.
+    struct Siblings(Vec<(&'static str, Result<u64, SiblingError>)>);
+
+    impl aisec_core::SiblingSource for Siblings {
+        fn read(&self, _: &str, _: &str) -> Result<aisec_core::Sibling, SiblingError> {
+            panic!("the ONNX scanner must not read external data")
+        }
+        fn stat(
+            &self,
+            from: &str,
+            reference: &str,
+        ) -> Result<aisec_core::SiblingMeta, SiblingError> {
+            assert_eq!(from, "m/model.onnx");
+            match self.0.iter().find(|(r, _)| *r == reference) {
+                Some((_, Ok(size))) => Ok(aisec_core::SiblingMeta {
+                    display: format!("m/{reference}"),
+                    size: *size,
+                }),
+                Some((_, Err(e))) => Err(e.clone()),
+                None => Err(SiblingError::Missing),
+            }
+        }
+        fn list(&self, _: &str, _: &str) -> Result<Vec<String>, SiblingError> {
+            Err(SiblingError::NoDirectory)
+        }
+    }
+
+    fn run_onnx_with(siblings: &Siblings, location: &str, length: Option<&str>) -> Vec<Finding> {
+        let mut entries = vec![graphs::tests::msg(&[
+            (1, b"location"),
+            (2, location.as_bytes()),
+        ])];
+        if let Some(l) = length {
+            entries.push(graphs::tests::msg(&[(1, b"length"), (2, l.as_bytes())]));
+        }
+        let mut tensor = graphs::tests::msg(&[(8, b"weight")]);
+        for e in &entries {
+            tensor.extend(graphs::tests::msg(&[(13, e)]));
+        }
+        let graph = graphs::tests::msg(&[(5, &tensor)]);
+        let model = graphs::tests::msg(&[(7, &graph)]);
+        let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(FormatsScanner)];
+        let limits = Limits::default();
+        let ctx = ScanContext::with_siblings(&limits, &scanners, siblings);
+        ctx.run(&FileInput::on_disk(
+            "m/model.onnx",
+            Path::new("m/model.onnx"),
+            &model,
+        ))
+    }
+
+    #[test]
+    fn onnx_external_data_is_normalised_then_checked_through_the_engine() {
+        let tree = Siblings(vec![
+            ("subdir/../weights.bin", Ok(8)),
+            ("linked.bin", Err(SiblingError::OutsideRoot)),
+            ("fifo.bin", Err(SiblingError::NotRegular)),
+        ]);
+        // Inside the model directory once `..` is resolved: no escape, and
+        // its size is checked like any other.
+        assert!(run_onnx_with(&tree, "subdir/../weights.bin", Some("8")).is_empty());
+        let over = run_onnx_with(&tree, "subdir/../weights.bin", Some("9"));
+        assert_eq!(over.len(), 1, "{over:?}");
+        assert_eq!(rs(&over[0]), ("AISEC-MOD-005", Severity::Medium));
+        // Climbing above the directory: the format rule, high, not looked at.
+        let up = run_onnx_with(&tree, "subdir/../../weights.bin", None);
+        assert_eq!(up.len(), 1, "{up:?}");
+        assert_eq!(rs(&up[0]), ("AISEC-MOD-005", Severity::High));
+        // Inside on paper, outside in fact (a link): the engine's rule.
+        let linked = run_onnx_with(&tree, "linked.bin", None);
+        assert_eq!(linked.len(), 1, "{linked:?}");
+        assert_eq!(rs(&linked[0]), ("AISEC-GEN-007", Severity::High));
+        assert!(linked[0].message.contains("weight"));
+        let missing = run_onnx_with(&tree, "gone.bin", None);
+        assert_eq!(rs(&missing[0]), ("AISEC-MOD-005", Severity::Low));
+        let fifo = run_onnx_with(&tree, "fifo.bin", None);
+        assert_eq!(rs(&fifo[0]), ("AISEC-MOD-005", Severity::Medium));
+        // ONNX Runtime's memory tag is an address, not a file.
+        let mem = run_onnx_with(&tree, graphs::ORT_MEMORY_ADDRESS_TAG, None);
+        assert_eq!(rs(&mem[0]), ("AISEC-MOD-005", Severity::High));
+        // Without a tree (archive members, tests) nothing is looked at.
+        let found = run(
+            "model.onnx",
+            &graphs::tests::onnx_model("Relu", "", "w.bin"),
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn onnx_walks_are_bounded_and_damage_is_reported() {
+        // A real header followed by zeros (a sparse 5 GB file in the issue):
+        // malformed at the first zero byte, not walked to the end.
+        let mut padded = graphs::tests::onnx_model("Relu", "", "w.bin");
+        padded.extend(std::iter::repeat_n(0u8, 1 << 20));
+        let found = run("model.onnx", &padded);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule_id, "AISEC-GEN-002");
+        assert!(found[0].message.contains("field number 0"));
+        // --max-file-size bounds the bytes of structure the walk reads.
+        let nodes: Vec<(u32, Vec<u8>)> = (0..1000)
+            .map(|_| (1, graphs::tests::msg(&[(4, b"Relu")])))
+            .collect();
+        let refs: Vec<(u32, &[u8])> = nodes.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        let model = graphs::tests::msg(&[(7, &graphs::tests::msg(&refs))]);
+        let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(FormatsScanner)];
+        let limits = Limits {
+            max_full_read: 1024,
+            ..Limits::default()
+        };
+        let ctx = ScanContext::new(&limits, &scanners);
+        let found = ctx.run(&FileInput::on_disk("m.onnx", Path::new("m.onnx"), &model));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule_id, "AISEC-GEN-003");
+        // A TensorFlow graph with a flipped length inside a node.
+        let node = [0x0au8, 0x7f, b'x'];
+        let graph = graphs::tests::msg(&[(1, &node)]);
+        let found = run("frozen.pb", &graph);
+        assert_eq!(found[0].rule_id, "AISEC-GEN-002", "{found:?}");
+    }
+
+    #[test]
+    fn safetensors_offsets_past_the_end_are_high() {
+        // A 4 GiB claim on a file of a few hundred bytes.
+        let f = safetensors::tests::build(
+            r#"{"w":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}}"#,
+            96,
+        );
+        let found = run("m.safetensors", &f);
+        let claim = found
+            .iter()
+            .find(|f| f.message.contains("outside"))
+            .expect("the range is reported");
+        assert_eq!(rs(claim), ("AISEC-MOD-002", Severity::High));
+        // Overlaps stay medium: both ranges are inside the file.
+        let overlap = safetensors::tests::build(
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            8,
+        );
+        let found = run("m.safetensors", &overlap);
+        assert!(
+            !found.is_empty() && found.iter().all(|f| f.severity == Severity::Medium),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn damaged_gguf_is_malformed_and_its_templates_are_still_judged() {
+        let mut f = gguf::tests::build(&[(
+            "tokenizer.chat_template",
+            "{{ cycler.__init__.__globals__.os.popen('echo pwned').read() }}",
+        )]);
+        // Claim one tensor whose info is missing: cut after the metadata.
+        f[8..16].copy_from_slice(&1u64.to_le_bytes());
+        let found = run("model.gguf", &f);
+        let rules: Vec<&str> = found.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, ["AISEC-MOD-001", "AISEC-GEN-002"], "{found:?}");
+    }
+
+    #[test]
+    fn hydra_targets_in_a_nemo_member_and_a_plain_config() {
+        let config = b"preprocessor:\n  _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor\nencoder:\n  _target_: os.system\n  command: echo pwned\nhelper:\n  _target_: my_lab.helpers.Thing\n";
+        let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(FormatsScanner)];
+        let limits = Limits::default();
+        let ctx = ScanContext::new(&limits, &scanners);
+        let parent = FileInput::on_disk("asr.nemo", Path::new("asr.nemo"), b"");
+        let found = ctx.scan_member(&parent, "./model_config.yaml", config);
+        let critical: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.severity == Severity::Critical)
+            .collect();
+        assert_eq!(critical.len(), 1, "{found:?}");
+        assert_eq!(critical[0].rule_id, "AISEC-MOD-013");
+        assert_eq!(critical[0].location.line, Some(4));
+        assert_eq!(
+            critical[0].location.member.as_deref(),
+            Some("./model_config.yaml")
+        );
+        assert!(critical[0].message.contains("os.system"));
+        let low: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.severity == Severity::Low)
+            .collect();
+        assert_eq!(low.len(), 1, "{found:?}");
+        assert!(
+            low[0]
+                .evidence
+                .as_deref()
+                .unwrap()
+                .contains("my_lab.helpers.Thing")
+        );
+        for (name, text) in [
+            (
+                "cfg.json",
+                &br#"{"cb": {"_target_": "builtins.eval", "_args_": ["1"]}}"#[..],
+            ),
+            (
+                "conf.yml",
+                b"x:\n  _partial_: true\n  _target_: pickle.loads\n",
+            ),
+        ] {
+            let found = run(name, text);
+            assert_eq!(found.len(), 1, "{name}: {found:?}");
+            assert_eq!(rs(&found[0]), ("AISEC-MOD-013", Severity::Critical));
+        }
+        // Known framework targets only: silent. Not a Hydra config: silent.
+        assert!(run("model_config.yaml", b"a:\n  _target_: torch.nn.Linear\n").is_empty());
+        assert!(
+            run(
+                "notes.yaml",
+                b"text: the _target_ key is documented elsewhere\n"
+            )
+            .is_empty()
+        );
+        assert!(run("script.py", b"cfg = {'_target_': 'os.system'}\n").is_empty());
     }
 
     #[test]

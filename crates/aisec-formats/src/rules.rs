@@ -5,6 +5,12 @@ const OWASP_LLM01: Reference = Reference::new(
     "https://genai.owasp.org/llmrisk/llm01-prompt-injection/",
 );
 
+/// NeMo instantiates the `_target_` of a `.nemo` archive's config on restore.
+const CVE_2025_23304: Reference = Reference::new(
+    "CVE-2025-23304",
+    "https://nvd.nist.gov/vuln/detail/CVE-2025-23304",
+);
+
 pub static TEMPLATE_INJECTION: Rule = Rule {
     id: "AISEC-MOD-001",
     name: "chat-template-code-execution",
@@ -55,6 +61,18 @@ byte ranges overlap, leave gaps or run past the end of the file, sizes that do
 not match `dtype` × `shape`, unknown dtypes, duplicate tensor names, a
 `__metadata__` block with non-string values, or bytes after the last tensor.
 
+## Severity
+High when the header sends a reader past the end of the file: `data_offsets`
+that end beyond the data area (a 4 GiB claim on a 176-byte file) or run
+backwards, or a `dtype` × `shape` larger than what follows the tensor's start.
+Readers that trust the header (memory-mapping loaders, C and Rust readers that
+skip the checks of the `safetensors` library) then read out of bounds: a crash
+at best, a leak of neighbouring memory into a tensor at worst (CWE-125).
+Everything else is medium, overlaps included: overlapping tensors alias bytes
+that are inside the file, so no reader leaves the buffer; what they enable is a
+parser differential (two tensors sharing bytes, one reader seeing different
+weights than another), the same class as gaps and trailing data.
+
 ## Why it matters
 safetensors exists so that loading a model runs no code; a valid file is the
 goal state. A file that bends the rules is either corrupt or crafted for a
@@ -63,7 +81,7 @@ is smuggled in the gaps and the tail where no tensor points).
 
 ## Remediation
 Re-export the weights with the `safetensors` library from a trusted source.",
-    references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN],
+    references: &[refs::CWE_20, cwe!(125), refs::ATLAS_SUPPLY_CHAIN],
 };
 
 pub static REMOTE_CODE: Rule = Rule {
@@ -125,10 +143,21 @@ pub static ONNX_EXTERNAL_DATA: Rule = Rule {
     default_severity: Severity::High,
     explanation: "\
 ## What it finds
-An ONNX initializer stored as external data whose `location` is an absolute
-path, a Windows drive path, a URL, or climbs out with `..` (high); or, for a
-model on disk, external data that claims bytes beyond the end of its file
-(medium) or names a file that does not exist (low).
+An ONNX tensor (initializer, sparse initializer or attribute tensor) stored
+as external data whose `location` is an absolute path, a Windows drive path,
+a URL, or climbs above the model's directory with `..` (high). The path is
+normalised first, as loaders join it: `subdir/../weights.bin` is
+`weights.bin`, inside the directory, and is not reported. A location equal to
+ONNX Runtime's in-memory tag `*/_ORT_MEM_ADDR_/*` is high too: readers that
+honour it in a file take `offset` as a memory address (CWE-822).
+
+For a model on disk, the named file is looked at through the engine (its size
+only, confined to the scanned tree): a claim beyond its end (medium), a
+directory, FIFO or device (medium), or a file that does not exist (low). A
+location that stays in the model directory on paper but resolves outside the
+scanned tree (through a symbolic link) is reported once, as
+`AISEC-GEN-007`, not here; a location that leaves the directory on paper is
+reported once, here, and not looked at.
 
 ## Why it matters
 ONNX loaders read external data relative to the model file. Size claims past
@@ -140,7 +169,7 @@ outputs or logs (CVE-2022-25882, CVE-2024-27318 in the `onnx` package).
 ## Remediation
 Reject the model. External data must live next to the model, named by a
 relative path without `..`.",
-    references: &[refs::CWE_22, refs::ATLAS_SUPPLY_CHAIN],
+    references: &[refs::CWE_22, cwe!(822), refs::ATLAS_SUPPLY_CHAIN],
 };
 
 pub static ONNX_CUSTOM_OPERATOR: Rule = Rule {
@@ -335,6 +364,51 @@ operator.",
     references: &[cwe!(829), refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
 };
 
+pub static HYDRA_DANGEROUS_TARGET: Rule = Rule {
+    id: "AISEC-MOD-013",
+    name: "hydra-dangerous-target",
+    summary: "A Hydra/OmegaConf config's `_target_` names a callable that runs commands, evaluates code or unpickles",
+    default_severity: Severity::Critical,
+    explanation: "\
+## What it finds
+A YAML or JSON config (content decides: a mapping with a `_target_` key) whose
+`_target_` names a callable that reaches a process, code-evaluation, import,
+deserialisation, native-code or file-system sink in one call: `os.system`,
+`subprocess.Popen`, `builtins.eval`/`exec`/`compile`/`__import__`,
+`pickle.loads`, `dill`, `marshal`, `shutil`, `pty`, `importlib`, `runpy`,
+`torch.load`, `torch.hub.load` and similar (critical). Names are matched after
+folding aliases (`__builtin__`, `posix`, `module:attr`) and against every
+dotted suffix, because Hydra imports the longest importable prefix and then
+follows attributes (`torch.os.system` is `os.system`). `_partial_: true`
+changes nothing: the partial is called later by the consumer. The NeMo
+`model_config.yaml` inside a `.nemo` archive reaches this rule as an archive
+member. Callables outside the frameworks models are built from (torch, NeMo,
+Lightning, transformers, Megatron...) are listed in one low finding per file:
+they are imported and called, with effects this rule cannot judge.
+
+## Why it matters
+`hydra.utils.instantiate` imports the dotted name and calls it with the
+mapping's other keys as arguments. NeMo does this with the config of every
+`.nemo` archive it restores (CVE-2025-23304), as do Lightning CLIs and many
+research codebases with configs shipped beside checkpoints: a config is code.
+`_target_: os.system` with `command: ...` runs a shell command when the model
+loads.
+
+## Remediation
+Do not restore the archive or instantiate the config. Replace `_target_`
+entries with the framework classes the model needs, and instantiate configs
+from untrusted sources only after checking every `_target_` against an allow
+list.",
+    references: &[
+        cwe!(470),
+        cwe!(94),
+        CVE_2025_23304,
+        refs::ATLAS_UNSAFE_ARTIFACT,
+        refs::OWASP_ML06,
+        refs::OWASP_LLM03,
+    ],
+};
+
 pub static RULES: &[&Rule] = &[
     &TEMPLATE_INJECTION,
     &SAFETENSORS_LAYOUT,
@@ -348,4 +422,5 @@ pub static RULES: &[&Rule] = &[
     &MLFLOW_CODE_ON_LOAD,
     &TORCHSCRIPT_FILE_OR_NATIVE,
     &TORCHSCRIPT_CUSTOM_OPERATOR,
+    &HYDRA_DANGEROUS_TARGET,
 ];

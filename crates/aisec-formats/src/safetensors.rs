@@ -15,8 +15,31 @@ pub const MAX_HEADER: u64 = 100_000_000;
 pub enum Problem {
     /// The file is not a safetensors file we can read at all.
     Malformed(String),
-    /// Rules broken; each string is one, and the byte offset it concerns.
-    Layout(Vec<(String, u64)>),
+    /// Rules broken, each with the byte offset it concerns.
+    Layout(Vec<Issue>),
+}
+
+/// One broken layout rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub why: String,
+    /// File offset the issue concerns.
+    pub at: u64,
+    /// The header sends a reader that trusts it past the end of the file: a
+    /// range that ends beyond the data area or runs backwards, or a
+    /// dtype × shape larger than what is left after the tensor's start.
+    /// Readers that trust offsets (memory-mapping loaders, C and Rust readers
+    /// that skip validation) read out of bounds. Overlaps, gaps and
+    /// in-bounds size mismatches stay inside the file.
+    pub out_of_bounds: bool,
+}
+
+fn issue(why: String, at: u64) -> Issue {
+    Issue {
+        why,
+        at,
+        out_of_bounds: false,
+    }
 }
 
 /// Keeps every key of a JSON object, duplicates included, in order:
@@ -85,7 +108,7 @@ pub fn validate(bytes: &[u8]) -> Result<(), Problem> {
     let mut ranges: Vec<(u64, u64, String)> = Vec::new();
     for (name, value) in entries.0 {
         if !names.insert(name.clone()) {
-            problems.push((format!("tensor name `{name}` appears twice"), 8));
+            problems.push(issue(format!("tensor name `{name}` appears twice"), 8));
             continue;
         }
         if name == "__metadata__" {
@@ -93,11 +116,11 @@ pub fn validate(bytes: &[u8]) -> Result<(), Problem> {
                 Some(map) => {
                     for (k, v) in map {
                         if !v.is_string() {
-                            problems.push((format!("`__metadata__.{k}` is not a string"), 8));
+                            problems.push(issue(format!("`__metadata__.{k}` is not a string"), 8));
                         }
                     }
                 }
-                None => problems.push(("`__metadata__` is not an object".into(), 8)),
+                None => problems.push(issue("`__metadata__` is not an object".into(), 8)),
             }
             continue;
         }
@@ -111,43 +134,56 @@ pub fn validate(bytes: &[u8]) -> Result<(), Problem> {
             .and_then(Value::as_array)
             .and_then(|a| a.iter().map(Value::as_u64).collect());
         let (Some(dtype), Some(shape), Some(offsets)) = (dtype, shape, offsets) else {
-            problems.push((
+            problems.push(issue(
                 format!("tensor `{name}` lacks a valid dtype, shape or data_offsets"),
                 8,
             ));
             continue;
         };
         let [begin, end] = offsets[..] else {
-            problems.push((
+            problems.push(issue(
                 format!("tensor `{name}` data_offsets is not [begin, end]"),
                 8,
             ));
             continue;
         };
         if begin > end || end > buffer_len {
-            problems.push((
-                format!(
+            problems.push(Issue {
+                why: format!(
                     "tensor `{name}` spans [{begin}, {end}) outside the {buffer_len}-byte data area"
                 ),
-                data_start + begin.min(buffer_len),
-            ));
+                at: data_start.saturating_add(begin.min(buffer_len)),
+                out_of_bounds: true,
+            });
             continue;
         }
         match dtype_bits(dtype) {
-            None => problems.push((format!("tensor `{name}` has unknown dtype `{dtype}`"), 8)),
+            None => problems.push(issue(
+                format!("tensor `{name}` has unknown dtype `{dtype}`"),
+                8,
+            )),
             Some(bits) => {
                 let elements = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
                 let expected = elements
                     .and_then(|n| n.checked_mul(bits))
                     .map(|b| b.div_ceil(8));
                 if expected != Some(end - begin) {
-                    problems.push((
-                        format!(
-                            "tensor `{name}` is {dtype} {shape:?} but spans {} bytes",
-                            end - begin
+                    // A reader that sizes the tensor by its shape reads
+                    // `expected` bytes from `begin`.
+                    let past_end = expected.is_none_or(|n| n > buffer_len - begin);
+                    problems.push(Issue {
+                        why: format!(
+                            "tensor `{name}` is {dtype} {shape:?} but spans {} bytes{}",
+                            end - begin,
+                            if past_end {
+                                "; its shape reaches past the end of the file"
+                            } else {
+                                ""
+                            }
                         ),
-                        data_start + begin,
-                    ));
+                        at: data_start + begin,
+                        out_of_bounds: past_end,
+                    });
                 }
             }
         }
@@ -157,12 +193,12 @@ pub fn validate(bytes: &[u8]) -> Result<(), Problem> {
     let mut cursor = 0;
     for (begin, end, name) in &ranges {
         if *begin < cursor {
-            problems.push((
+            problems.push(issue(
                 format!("tensor `{name}` overlaps the one before it"),
                 data_start + begin,
             ));
         } else if *begin > cursor {
-            problems.push((
+            problems.push(issue(
                 format!(
                     "{} unreferenced bytes before tensor `{name}`",
                     begin - cursor
@@ -173,7 +209,7 @@ pub fn validate(bytes: &[u8]) -> Result<(), Problem> {
         cursor = cursor.max(*end);
     }
     if cursor < buffer_len {
-        problems.push((
+        problems.push(issue(
             format!(
                 "{} bytes after the last tensor that no tensor refers to",
                 buffer_len - cursor
@@ -211,7 +247,7 @@ pub(crate) mod tests {
     #[test]
     fn each_rule_breaks() {
         let layout = |h: &str, n| match validate(&build(h, n)) {
-            Err(Problem::Layout(p)) => p.into_iter().map(|x| x.0).collect::<Vec<_>>().join("; "),
+            Err(Problem::Layout(p)) => p.into_iter().map(|x| x.why).collect::<Vec<_>>().join("; "),
             other => panic!("{other:?}"),
         };
         assert!(layout(r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, 12).contains("overlaps"));
@@ -253,6 +289,46 @@ pub(crate) mod tests {
             validate(b"\xff\xff\xff\xff\xff\xff\xff\x7f{}"),
             Err(Problem::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn ranges_past_the_end_are_out_of_bounds_and_overlaps_are_not() {
+        let issues = |h: &str, n| match validate(&build(h, n)) {
+            Err(Problem::Layout(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        // A 4 GiB claim on a file of a few hundred bytes.
+        let claim = issues(
+            r#"{"w":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}}"#,
+            16,
+        );
+        assert!(
+            claim[0].out_of_bounds && claim[0].why.contains("outside"),
+            "{claim:?}"
+        );
+        // Backwards range.
+        let back = issues(
+            r#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#,
+            8,
+        );
+        assert!(back[0].out_of_bounds);
+        // Offsets in bounds, shape claiming far more than the file holds.
+        let shape = issues(
+            r#"{"w":{"dtype":"F32","shape":[1000000],"data_offsets":[0,8]}}"#,
+            8,
+        );
+        assert!(shape[0].out_of_bounds && shape[0].why.contains("past the end"));
+        // Overlap, and a shape mismatch that stays inside: in bounds.
+        let overlap = issues(
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            8,
+        );
+        assert!(overlap.iter().all(|i| !i.out_of_bounds), "{overlap:?}");
+        let small = issues(
+            r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}}"#,
+            8,
+        );
+        assert!(!small[0].out_of_bounds);
     }
 
     proptest::proptest! {
