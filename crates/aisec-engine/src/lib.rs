@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod filter;
+mod gitindex;
 pub mod siblings;
 pub mod walk;
 
@@ -116,7 +117,7 @@ impl std::ops::Deref for FileBytes {
 }
 
 fn read_file(file: &WalkedFile) -> std::io::Result<FileBytes> {
-    let mut handle = File::open(&file.path)?;
+    let mut handle = open_regular(&file.path)?;
     if file.size >= MMAP_THRESHOLD {
         // SAFETY: the map is read-only and lives only while we scan. If another
         // process truncates the file meanwhile, reads past the new end fault;
@@ -129,6 +130,29 @@ fn read_file(file: &WalkedFile) -> std::io::Result<FileBytes> {
         handle.read_to_end(&mut buf)?;
         Ok(FileBytes::Read(buf))
     }
+}
+
+/// Opens a file the walker saw as regular, non-blocking, and checks it
+/// again once open: if it was swapped for a FIFO or device since, reading it
+/// would block or never end.
+#[cfg(unix)]
+fn open_regular(path: &std::path::Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let handle = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !handle.metadata()?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (replaced during the scan); not read",
+        ));
+    }
+    Ok(handle)
+}
+
+#[cfg(not(unix))]
+fn open_regular(path: &std::path::Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 /// Tells the kernel how the scan will touch a mapped file. Model files and
