@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aisec_core::{Limits, RuleRegistry, Severity};
+use aisec_core::{Limits, RuleRegistry, Severity, escape_control};
 use aisec_engine::{Baseline, Config, ScanRequest, WalkOptions};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -347,10 +347,21 @@ fn main() -> ExitCode {
             {
                 return ExitCode::from(EXIT_CLEAN);
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", terminal_safe(&format!("{e:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Text for the terminal that may carry scanned names or content (paths in
+/// errors, a config file's offending line): control characters escaped so
+/// it cannot move the cursor or retitle the window, line breaks kept (error
+/// messages use them, e.g. a TOML error's snippet or a hint).
+fn terminal_safe(text: &str) -> String {
+    text.split('\n')
+        .map(aisec_core::escape_control)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn load_config(args: &ScanArgs, rules: &RuleRegistry) -> Result<Config> {
@@ -488,7 +499,7 @@ fn run_bom(args: BomArgs) -> Result<()> {
     };
     let bom = aisec_bom::build_bom(&args.path, &options)?;
     for warning in &bom.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", escape_control(warning));
     }
     let text = bom.to_json_string();
     match &args.output {
@@ -537,9 +548,9 @@ fn run_sign(args: SignArgs) -> Result<()> {
     let signed = aisec_sign::sign_to_file(&args.model, &args.key, &signature, &options)?;
     eprintln!(
         "signed {} ({} resources) -> {}",
-        args.model.display(),
+        escape_control(&args.model.display().to_string()),
         signed.statement.resources.len(),
-        signature.display()
+        escape_control(&signature.display().to_string())
     );
     Ok(())
 }
@@ -562,11 +573,11 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
     match aisec_sign::verify(&args.model, &signature, &args.key, &options) {
         Ok(verified) => {
             for w in &verified.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("warning: {}", escape_control(&w.to_string()));
             }
             println!(
                 "verified: {} ({} files, {} root digest {}, {})",
-                args.model.display(),
+                escape_control(&args.model.display().to_string()),
                 verified.files,
                 verified.serialization.hash().as_str(),
                 verified.root_digest,
@@ -575,7 +586,11 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
             Ok(EXIT_CLEAN)
         }
         Err(e) => {
-            eprintln!("not verified: {}: {e}", args.model.display());
+            // The error names changed files: names from the model directory.
+            eprintln!(
+                "not verified: {}",
+                escape_control(&format!("{}: {e}", args.model.display()))
+            );
             Ok(EXIT_FINDINGS)
         }
     }

@@ -1,6 +1,6 @@
 use std::io::{self, Write};
 
-use aisec_core::{Report, Severity};
+use aisec_core::{Report, Severity, escape_control};
 use anstyle::{AnsiColor, Style};
 
 fn severity_style(s: Severity) -> Style {
@@ -17,6 +17,10 @@ fn severity_style(s: Severity) -> Style {
 
 /// Findings grouped by file, one line each, then a summary line. `color`
 /// adds ANSI styles (the caller decides: TTY, `--color`, `NO_COLOR`).
+///
+/// Paths, members, messages and evidence come from scanned files, so their
+/// control characters are escaped ([`escape_control`]): a file named
+/// `ESC]0;...` must not retitle the terminal, nor a newline split a row.
 pub fn write_table(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let paint = |style: Style, text: &str| -> String {
         if color {
@@ -34,13 +38,13 @@ pub fn write_table(report: &Report, out: &mut dyn Write, color: bool) -> io::Res
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", paint(bold, &f.location.path))?;
+            writeln!(out, "{}", paint(bold, &escape_control(&f.location.path)))?;
             current = Some(&f.location.path);
         }
         let mut place = String::new();
         if let Some(m) = &f.location.member {
             place.push('!');
-            place.push_str(m);
+            place.push_str(&escape_control(m));
         }
         if let Some(line) = f.location.line {
             place.push_str(&format!(":{line}"));
@@ -55,8 +59,8 @@ pub fn write_table(report: &Report, out: &mut dyn Write, color: bool) -> io::Res
             out,
             "  {} {} {}{}",
             paint(severity_style(f.severity), &sev),
-            paint(dim, &f.rule_id),
-            f.message,
+            paint(dim, &escape_control(&f.rule_id)),
+            escape_control(&f.message),
             if place.is_empty() {
                 String::new()
             } else {
@@ -64,7 +68,7 @@ pub fn write_table(report: &Report, out: &mut dyn Write, color: bool) -> io::Res
             }
         )?;
         if let Some(e) = &f.evidence {
-            let one_line: String = e.replace(['\n', '\r'], " ");
+            let one_line = escape_control(e);
             writeln!(
                 out,
                 "           {}",
@@ -110,4 +114,71 @@ pub fn write_table(report: &Report, out: &mut dyn Write, color: bool) -> io::Res
         )?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aisec_core::{Finding, ToolInfo, generic};
+
+    fn strip_sgr(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("\u{1b}[") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + 2..];
+            let len = tail
+                .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+                .unwrap_or(tail.len());
+            if tail[len..].starts_with('m') {
+                rest = &tail[len + 1..];
+            } else {
+                // Not a style: keep the ESC so the assertion sees it.
+                out.push('\u{1b}');
+                rest = &rest[at + 1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn scanned_text_cannot_drive_the_terminal_or_split_rows() {
+        let mut report = Report::new(
+            ToolInfo {
+                name: "aisec".into(),
+                version: "0".into(),
+            },
+            vec![".".into()],
+        );
+        let mut finding = Finding::at_path(
+            &generic::MALFORMED,
+            "title\u{1b}]0;owned\u{7}.pkl",
+            "bad line \u{1b}[2J\nFAKE ROW",
+        )
+        .evidence("\u{202e}gpj.exe\r\n");
+        finding.location.member = Some("inner\u{9b}31m".into());
+        report.findings.push(finding);
+        report.recount();
+        for color in [false, true] {
+            let mut out = Vec::new();
+            write_table(&report, &mut out, color).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            // Only the writer's own styles (SGR: ESC [ digits ; m) and line
+            // ends remain.
+            let stripped = strip_sgr(&text);
+            assert!(
+                !stripped.chars().any(|c| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+            assert!(
+                !text.contains('\u{202e}') && !text.contains('\u{9b}'),
+                "{text:?}"
+            );
+            assert!(text.contains("title\\u{1b}]0;owned\\u{7}.pkl"), "{text}");
+            assert!(text.contains("bad line \\u{1b}[2J\\nFAKE ROW"), "{text}");
+            assert!(!text.lines().any(|l| l.starts_with("FAKE ROW")), "{text}");
+            assert!(text.contains("evidence: \\u{202e}gpj.exe\\r\\n"), "{text}");
+        }
+    }
 }
