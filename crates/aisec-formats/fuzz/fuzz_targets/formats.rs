@@ -15,6 +15,8 @@ const NAMES: &[&str] = &[
     "m.h5",
     "config.json",
     "chat_template.jinja",
+    // Hydra configs (a `.nemo` archive's member).
+    "model_config.yaml",
 ];
 
 fuzz_target!(|data: &[u8]| {
