@@ -267,12 +267,13 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
 
-    /// Scan files that .gitignore excludes too.
+    /// Scan untracked files that .gitignore excludes too (files git tracks
+    /// are always scanned).
     #[arg(long)]
     no_ignore: bool,
 
-    /// Follow symbolic links (by default links are reported when they leave
-    /// the scanned tree, and not followed).
+    /// Follow symbolic links that stay inside the scanned tree (links that
+    /// leave it are always reported and never followed or read).
     #[arg(long)]
     follow_symlinks: bool,
 
@@ -613,9 +614,11 @@ fn run_pickle(command: PickleCommand) -> Result<()> {
             .with_context(|| format!("{}: cannot map", file.display()))?;
         &map
     };
+    // Module and attribute names are the pickle's own bytes: escaped, so a
+    // `GLOBAL` named `os\x1b[2J` cannot drive the terminal.
     std::io::stdout()
         .lock()
-        .write_all(render(bytes).as_bytes())?;
+        .write_all(terminal_safe(&render(bytes)).as_bytes())?;
     Ok(())
 }
 

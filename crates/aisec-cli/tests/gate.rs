@@ -399,3 +399,24 @@ fn control_characters_in_scanned_names_never_reach_the_terminal() {
     assert!(!err.contains('\u{1b}'), "{err:?}");
     assert!(err.contains("missing\\u{1b}[2J"), "{err}");
 }
+
+#[test]
+fn pickle_views_escape_the_names_a_pickle_carries() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("esc.pkl"),
+        b"cos\x1b[2J\nsys\x1b]0;x\x07tem\n(S'a'\ntR.",
+    )
+    .unwrap();
+    for view in ["disasm", "decompile"] {
+        let out = aisec_in(root, &["pickle", view, "esc.pkl"]);
+        assert_eq!(out.status.code(), Some(0), "{view}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{view}: {text:?}"
+        );
+        assert!(text.contains("os\\u{1b}[2J"), "{view}: {text}");
+    }
+}
