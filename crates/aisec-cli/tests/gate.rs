@@ -420,3 +420,68 @@ fn pickle_views_escape_the_names_a_pickle_carries() {
         assert!(text.contains("os\\u{1b}[2J"), "{view}: {text}");
     }
 }
+
+#[test]
+fn split_indexes_and_submodules_list_their_tracked_files() {
+    // A split index keeps most entries in `.git/sharedindex.<id>`.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    repo_hiding_a_tracked_pickle(root);
+    git(root, &["update-index", "--split-index"]);
+    let shared = std::fs::read_dir(root.join(".git"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("sharedindex."));
+    assert!(shared, "git wrote a shared index");
+    // The main index holds entries with empty names standing for shared
+    // ones: not a reason to call it malformed.
+    let main = std::fs::read(root.join(".git/index")).unwrap();
+    assert!(main.windows(4).any(|w| w == b"link"), "a split index");
+    let out = aisec_in(root, &["scan", ".", "-f", "json", "--no-config"]);
+    let report = json_report(&out);
+    for name in ["model.pkl", "hidden/deep/weights.bin", "sub/nested.pkl"] {
+        assert!(
+            !with_rule_at(&report, "AISEC-PKL", name).is_empty(),
+            "split index, {name}: {report:#}"
+        );
+    }
+    assert!(
+        with_rule_at(&report, "AISEC-GEN-002", "index").is_empty(),
+        "split index: {report:#}"
+    );
+    assert!(
+        with_rule_at(&report, "", "untracked.pkl").is_empty(),
+        "split index: {report:#}"
+    );
+
+    // A submodule whose own .gitignore hides a pickle it tracks.
+    let sub_src = dir.path().join("sub-src");
+    std::fs::create_dir(&sub_src).unwrap();
+    repo_hiding_a_tracked_pickle(&sub_src);
+    let top = tempfile::tempdir().unwrap();
+    git(top.path(), &["init", "-q"]);
+    git(
+        top.path(),
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            sub_src.to_str().unwrap(),
+            "vendor/sub",
+        ],
+    );
+    assert!(top.path().join("vendor/sub/.git").is_file());
+    let out = aisec_in(top.path(), &["scan", ".", "-f", "json", "--no-config"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report = json_report(&out);
+    assert!(
+        !with_rule_at(&report, "AISEC-PKL", "vendor/sub/model.pkl").is_empty(),
+        "submodule: {report:#}"
+    );
+    assert!(
+        !with_rule_at(&report, "AISEC-PKL", "vendor/sub/hidden/deep/weights.bin").is_empty(),
+        "submodule: {report:#}"
+    );
+}

@@ -116,6 +116,7 @@ pub(crate) fn parse_index(bytes: &[u8], hash_len: usize) -> Result<ParsedIndex, 
         shared_index: None,
     };
     let mut total_path = 0usize;
+    let mut replacements = 0usize;
     let mut previous: Vec<u8> = Vec::new();
     let mut at = HEADER_LEN;
     for i in 0..count {
@@ -182,6 +183,14 @@ pub(crate) fn parse_index(bytes: &[u8], hash_len: usize) -> Result<ParsedIndex, 
                 "lists more than {MAX_TOTAL_PATH_BYTES} bytes of paths"
             ));
         }
+        if path.is_empty() {
+            // In a split index an entry with an empty name replaces the
+            // shared index's entry at its position (stat data only): the
+            // path is the shared one's. Anywhere else it is invalid.
+            replacements += 1;
+            previous.clear();
+            continue;
+        }
         let is_dir = mode & MODE_TYPE_MASK == MODE_DIR;
         validate_path(&path, is_dir)
             .map_err(|why| format!("entry {i}: path `{}` {why}", String::from_utf8_lossy(&path)))?;
@@ -221,6 +230,11 @@ pub(crate) fn parse_index(bytes: &[u8], hash_len: usize) -> Result<ParsedIndex, 
             }
         }
         at += size;
+    }
+    if replacements > 0 && parsed.shared_index.is_none() {
+        return Err(format!(
+            "{replacements} entries have an empty path outside a split index"
+        ));
     }
     Ok(parsed)
 }
@@ -544,6 +558,28 @@ mod tests {
             parse_index(&ver, SHA1_LEN)
                 .unwrap_err()
                 .contains("version 5")
+        );
+    }
+
+    #[test]
+    fn empty_names_are_split_index_replacements_only() {
+        let mut plain = build(2, &[(b"", 0o100644)]);
+        assert!(
+            parse_index(&plain, SHA1_LEN)
+                .unwrap_err()
+                .contains("empty path")
+        );
+        // The same entry with a link extension naming a shared index.
+        plain.truncate(plain.len() - SHA1_LEN);
+        plain.extend_from_slice(b"link");
+        plain.extend_from_slice(&(SHA1_LEN as u32).to_be_bytes());
+        plain.extend_from_slice(&[0x11; SHA1_LEN]);
+        plain.extend_from_slice(&[0; SHA1_LEN]);
+        let parsed = parse_index(&plain, SHA1_LEN).unwrap();
+        assert!(parsed.entries.is_empty());
+        assert_eq!(
+            parsed.shared_index.as_deref(),
+            Some(&"11".repeat(SHA1_LEN)[..])
         );
     }
 
