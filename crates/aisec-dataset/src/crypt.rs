@@ -248,10 +248,10 @@ fn describe(e: &age::DecryptError) -> String {
 pub fn encrypt_file(input: &Path, output: &Path, to: &EncryptTo) -> Result<u64> {
     crate::io::refuse_same_file(input, output)?;
     let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
-    let mut tmp = crate::io::temp_beside(output)?;
-    let n = encrypt_stream(input, file, std::io::BufWriter::new(tmp.as_file_mut()), to)
+    let mut tmp = crate::io::TempOutput::beside(output)?;
+    let n = encrypt_stream(input, file, std::io::BufWriter::new(tmp.file_mut()), to)
         .map_err(|e| crate::io::rename_paths(e, input, output))?;
-    crate::io::persist(tmp, output)?;
+    tmp.persist(output)?;
     Ok(n)
 }
 
@@ -260,14 +260,9 @@ pub fn encrypt_file(input: &Path, output: &Path, to: &EncryptTo) -> Result<u64> 
 pub fn decrypt_file(input: &Path, output: &Path, with: &DecryptWith) -> Result<u64> {
     crate::io::refuse_same_file(input, output)?;
     let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
-    let mut tmp = crate::io::temp_beside(output)?;
-    let n = decrypt_stream(
-        input,
-        file,
-        std::io::BufWriter::new(tmp.as_file_mut()),
-        with,
-    )
-    .map_err(|e| crate::io::rename_paths(e, input, output))?;
-    crate::io::persist(tmp, output)?;
+    let mut tmp = crate::io::TempOutput::beside(output)?;
+    let n = decrypt_stream(input, file, std::io::BufWriter::new(tmp.file_mut()), with)
+        .map_err(|e| crate::io::rename_paths(e, input, output))?;
+    tmp.persist(output)?;
     Ok(n)
 }

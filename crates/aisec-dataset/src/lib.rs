@@ -25,7 +25,9 @@
 //! Memory in flight is a few chunks per thread whatever the file size; a bad
 //! row is reported with its line and skipped (or ends the run under
 //! `strict`). Outputs are written to a temporary file and renamed into place
-//! only on success.
+//! only on success; the temporary is unnamed where Linux allows it
+//! (`O_TMPFILE`), else hidden, mode 0600 and deleted on every error, panic and
+//! (with [`remove_temporaries_on_signals`]) SIGINT/SIGTERM/SIGHUP.
 //!
 //! # What it never does
 //!
@@ -36,7 +38,9 @@
 //!   amount of the input: each structure that grows with the data has a
 //!   named cap and an error or a "partial" flag when it is reached.
 //! - Never leaves partial output as if it were good: a failed mask, a
-//!   tampered or truncated ciphertext leave no output file.
+//!   tampered or truncated ciphertext leave no output file, and an
+//!   interrupted run leaves no temporary (only `kill -9` can leave the hidden
+//!   `.aisec-tmp-XXXXXX`, and only where `O_TMPFILE` is unavailable).
 //! - `tokenise` is pseudonymisation, not format-preserving encryption
 //!   (FF1/FF3): tokens cannot be reversed, even with the key.
 //! - The quality signals report; they do not judge or remove rows.
@@ -53,6 +57,7 @@
 pub mod anonymity;
 pub mod crypt;
 pub mod error;
+pub mod interrupt;
 mod io;
 pub mod mask;
 pub mod mask_json;
@@ -61,6 +66,8 @@ pub mod quality;
 pub mod table;
 
 pub use error::{Error, Result};
+pub use interrupt::remove_temporaries_on_signals;
+pub use io::{TEMP_MODE, TEMP_PREFIX, TemporariesRemoved, remove_temporaries};
 pub use mask::{MaskOptions, MaskSummary, Masker, mask_file, mask_stream};
 pub use mask_json::{JsonMasker, mask_json_lines_file, mask_json_lines_stream};
 pub use policy::{Action, MaskKey, Policy};

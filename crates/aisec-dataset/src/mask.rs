@@ -915,14 +915,14 @@ pub(crate) fn mask_via_temp(
 ) -> Result<MaskSummary> {
     crate::io::refuse_same_file(input, output)?;
     let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
-    let mut tmp = crate::io::temp_beside(output)?;
+    let mut tmp = crate::io::TempOutput::beside(output)?;
     let summary = {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let mut w = BufWriter::with_capacity(1 << 20, tmp.file_mut());
         let s = mask(file, &mut w).map_err(|e| crate::io::rename_paths(e, input, output))?;
         w.flush().map_err(|e| Error::io(output, e))?;
         s
     };
-    crate::io::persist(tmp, output)?;
+    tmp.persist(output)?;
     Ok(summary)
 }
 
