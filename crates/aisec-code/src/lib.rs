@@ -110,7 +110,9 @@ impl Scanner for CodeScanner {
         let Some(kind) = source_kind(file) else {
             return Vec::new();
         };
-        let (bytes, capped) = text_read(ctx, file);
+        // Ends at the first NUL byte (CPython refuses source with one) and at
+        // the full-read limit, with a finding for the rest.
+        let (bytes, capped) = ctx.full_read(file, "code");
         let mut out: Vec<Finding> = capped.into_iter().collect();
         match kind {
             SourceKind::Python => {
@@ -157,46 +159,6 @@ impl Scanner for CodeScanner {
         }
         out
     }
-}
-
-/// The source the scanner parses: what [`ScanContext::full_read`] allows,
-/// ended at the first NUL byte with a finding for the rest. CPython refuses
-/// source with a NUL byte ("source code cannot contain null bytes"), and
-/// what follows one is not text (a sparse file's zeros): parsing on would
-/// cost time and memory in proportion to the file (tree-sitter over 256 MiB
-/// of zeros took 14 s). Mirrors `aisec_secrets::text_read`, which this
-/// crate does not depend on.
-fn text_read<'f>(ctx: &ScanContext<'_>, file: &FileInput<'f>) -> (&'f [u8], Option<Finding>) {
-    let (bytes, capped) = ctx.full_read(file, "code");
-    match first_nul(bytes) {
-        Some(at) => (
-            &bytes[..at],
-            Some(Finding::new(
-                &generic::LIMIT_EXCEEDED,
-                file,
-                format!(
-                    "binary content (a NUL byte) at byte {at} of {}; the code scanner read the text before it only",
-                    file.bytes.len()
-                ),
-            )),
-        ),
-        None => (bytes, capped),
-    }
-}
-
-/// Offset of the first NUL byte. `contains` on byte slices is the standard
-/// library's word-at-a-time search; chunks keep the exact position cheap.
-fn first_nul(bytes: &[u8]) -> Option<usize> {
-    /// Bytes searched at a time: one `contains` call per chunk.
-    const CHUNK: usize = 64 * 1024;
-    let mut offset = 0;
-    for chunk in bytes.chunks(CHUNK) {
-        if chunk.contains(&0) {
-            return chunk.iter().position(|&b| b == 0).map(|i| offset + i);
-        }
-        offset += chunk.len();
-    }
-    None
 }
 
 fn to_finding(

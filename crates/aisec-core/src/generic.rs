@@ -157,7 +157,8 @@ refuses links unless told otherwise for the same reason.
 
 ## Remediation
 Replace the link with the file it should contain, or remove it. aisec does not
-follow links unless `--follow-symlinks` is given.",
+follow links unless `--follow-symlinks` is given, and never follows one that
+leaves the scanned tree, even then.",
     references: &[refs::CWE_59, refs::ATLAS_SUPPLY_CHAIN],
 };
 

@@ -358,16 +358,35 @@ impl<'a> ScanContext<'a> {
         .evidence(excerpt(reference))
     }
 
-    /// The bytes a scanner that must read every byte (text, secrets, data)
-    /// may read: all of them, or the first [`Limits::max_full_read`] with a
-    /// finding saying what `scanner` left unread. One place for the cap, so
-    /// every such scanner reports it the same way.
+    /// The text a scanner that must read every byte (text, secrets, code,
+    /// IaC, data) may read: the bytes up to the first NUL, and at most the
+    /// first [`Limits::max_full_read`], with a finding saying what `scanner`
+    /// left unread. One place for both cuts, so every text scanner reports
+    /// them the same way.
+    ///
+    /// Text ends at a NUL byte: what follows is not text (a sparse file's
+    /// zeros behind a text head cost each text scanner 256 MiB of reading and
+    /// parsing; tree-sitter took 14 s), and parsers of source refuse it
+    /// anyway (CPython: "source code cannot contain null bytes"). The unread
+    /// rest is reported, so it never passes the gate silently.
     pub fn full_read<'f>(
         &self,
         file: &FileInput<'f>,
         scanner: &str,
     ) -> (&'f [u8], Option<Finding>) {
         let limit = usize::try_from(self.limits.max_full_read).unwrap_or(usize::MAX);
+        let capped = &file.bytes[..file.bytes.len().min(limit)];
+        if let Some(at) = memchr::memchr(0, capped) {
+            let finding = Finding::new(
+                &generic::LIMIT_EXCEEDED,
+                file,
+                format!(
+                    "binary content (a NUL byte) at byte {at} of {}; the {scanner} scanner read the text before it only",
+                    file.bytes.len()
+                ),
+            );
+            return (&capped[..at], Some(finding));
+        }
         if file.bytes.len() <= limit {
             return (file.bytes, None);
         }
@@ -379,7 +398,7 @@ impl<'a> ScanContext<'a> {
                 file.bytes.len()
             ),
         );
-        (&file.bytes[..limit], Some(finding))
+        (capped, Some(finding))
     }
 
     /// Scans a member of `parent` (an archive entry, a decompressed stream)
@@ -521,6 +540,16 @@ mod tests {
         let finding = finding.unwrap();
         assert_eq!(finding.rule_id, generic::LIMIT_EXCEEDED.id);
         assert!(finding.message.contains("secrets scanner"));
+        // Text ends at a NUL, and the rest is reported.
+        let sparse = FileInput::on_disk("c.tf", Path::new("c.tf"), b"ab\0\0\0\0");
+        let (bytes, finding) = ctx.full_read(&sparse, "iac");
+        assert_eq!(bytes, b"ab");
+        assert!(
+            finding
+                .unwrap()
+                .message
+                .contains("NUL byte) at byte 2 of 6")
+        );
     }
 
     #[test]

@@ -216,15 +216,20 @@ impl fmt::Display for DbStatus {
 }
 
 /// The database directory: `$AISEC_DB_DIR` when set (tests, CI, air-gapped
-/// mirrors), else `aisec/db` in the user's cache directory, else `.aisec-db`
-/// in the working directory on systems that have no cache directory.
+/// mirrors), else `aisec/db` in the user's cache directory, else
+/// `aisec-db` in the temporary directory on systems that have no cache
+/// directory (no home). Never a path relative to the working directory:
+/// `aisec scan .` is typically run inside the tree being scanned, and a
+/// scanned repository must not be able to supply the database its own
+/// dependencies are judged against (an `.aisec-db/osv.db` without its
+/// advisories would hide them).
 pub fn default_db_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(DB_DIR_ENV).filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    match dirs::cache_dir() {
+    match dirs::cache_dir().filter(|c| c.is_absolute()) {
         Some(cache) => cache.join("aisec").join("db"),
-        None => PathBuf::from(".aisec-db"),
+        None => std::env::temp_dir().join("aisec-db"),
     }
 }
 

@@ -17,7 +17,13 @@
 //!   line; the rest of the file (or scan) goes on.
 //!
 //! ## What it never does
-//! It never resolves dependencies, runs `pip`, `setup.py` or any scanned code,
+//! It never opens a file of the scanned tree itself: `-r`/`-c` includes are
+//! read through the engine's confined reader ([`aisec_core::ScanContext::read_sibling`]),
+//! and one that leaves the tree (`-r /proc/self/environ`, `-c ../../x.txt`,
+//! a link out) is not read but reported as `AISEC-GEN-007` at its line; no
+//! message or evidence quotes more of a broken line than a redacted
+//! [`aisec_core::excerpt`] (`tests/no_fs.rs` and `tests/no_escape.rs` keep it
+//! so). It never resolves dependencies, runs `pip`, `setup.py` or any scanned code,
 //! and never touches the network during a scan (only [`update`], behind the
 //! `update` feature, downloads the advisory export). Ranges (`>=1.0`) are not
 //! matched: which version gets installed is unknown without a resolver, and
@@ -56,4 +62,4 @@ pub use db::{
 pub use rules::{
     EXTRA_INDEX, INSECURE_SOURCE, MALICIOUS, MISSING_HASHES, RULES, UNPINNED, VULNERABLE,
 };
-pub use scanner::{DepsScanner, parse_manifest, scanner};
+pub use scanner::{DepsScanner, parse_manifest, parse_manifest_with, scanner};

@@ -3,12 +3,13 @@
 use std::path::Path;
 
 use aisec_core::{
-    FileInput, FileKind, Finding, Reference, ScanContext, Scanner, Severity, generic,
+    FileInput, FileKind, Finding, Reference, ScanContext, Scanner, Severity, excerpt, generic,
 };
 
 use crate::db::VulnDb;
 use crate::ecosystem::{self, osv_url};
 use crate::matcher::{self, Vulnerability};
+use crate::parse::requirements::Includes;
 use crate::parse::{Dependency, IndexKind, Manifest, ManifestKind, ParseError, Pin};
 use crate::rules;
 
@@ -16,9 +17,12 @@ use crate::rules;
 /// manifests, lockfiles and installed metadata. Without a database it still
 /// reports the hygiene rules; say so to the user with [`crate::db_status_line`].
 ///
-/// File access beyond `file.bytes`: a requirements file with an `fs_path`
-/// reads its `-r`/`-c` includes relative to that path (bounded in size and
-/// depth, loops detected); nothing else is opened, nothing is executed.
+/// File access beyond `file.bytes`: `-r`/`-c` includes of requirements files
+/// and conda `pip:` sections are read through [`ScanContext::read_sibling`]
+/// only (the engine confines them to the scanned tree; depth bounded, loops
+/// detected). An include that leaves the tree is not read and is reported
+/// as `AISEC-GEN-007` at its line. Nothing is opened here, nothing is
+/// executed.
 pub struct DepsScanner {
     db: Option<VulnDb>,
 }
@@ -34,23 +38,37 @@ impl DepsScanner {
     }
 }
 
-/// Parses one manifest of a known kind. `fs_path` (the file on disk) lets a
-/// requirements file follow its `-r`/`-c` includes.
+/// Parses one manifest of a known kind without following its includes:
+/// `-r`/`-c` lines are reported as not followed. `_fs_path` is accepted for
+/// callers written against the old signature and ignored: parsers never
+/// open files (a `-r /proc/self/environ` in a scanned tree must not be
+/// read). Callers that can read referenced files safely use
+/// [`parse_manifest_with`].
 pub fn parse_manifest(
     kind: ManifestKind,
     text: &str,
-    fs_path: Option<&Path>,
+    _fs_path: Option<&Path>,
+) -> Result<Manifest, ParseError> {
+    parse_manifest_with(kind, text, None)
+}
+
+/// Parses one manifest of a known kind; `-r`/`-c` includes (of requirements
+/// files and conda `pip:` sections) are read through `includes` only.
+pub fn parse_manifest_with(
+    kind: ManifestKind,
+    text: &str,
+    includes: Option<&Includes<'_>>,
 ) -> Result<Manifest, ParseError> {
     use crate::parse::{conda, lockfiles, metadata, pyproject, requirements};
     match kind {
-        ManifestKind::Requirements => Ok(requirements::parse(text, fs_path)),
+        ManifestKind::Requirements => Ok(requirements::parse(text, includes)),
         ManifestKind::PyProject => pyproject::parse(text),
         ManifestKind::PoetryLock
         | ManifestKind::UvLock
         | ManifestKind::PdmLock
         | ManifestKind::PyLock => lockfiles::parse_toml_lock(text),
         ManifestKind::PipfileLock => lockfiles::parse_pipfile_lock(text),
-        ManifestKind::CondaEnv => conda::parse(text, fs_path),
+        ManifestKind::CondaEnv => conda::parse(text, includes),
         ManifestKind::InstalledMetadata => metadata::parse(text),
     }
 }
@@ -140,7 +158,12 @@ impl Scanner for DepsScanner {
         };
         // Editors on Windows start files with a byte-order mark.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let manifest = match parse_manifest(kind, text, file.fs_path) {
+        let read = |reference: &str| ctx.read_sibling(file, reference);
+        let includes = Includes {
+            from: file.path,
+            read: &read,
+        };
+        let manifest = match parse_manifest_with(kind, text, Some(&includes)) {
             Ok(m) => m,
             Err(e) => {
                 let mut f = Finding::new(
@@ -170,6 +193,9 @@ impl DepsScanner {
             Some(l) => f.line(l, None),
             None => f,
         };
+        for e in &m.escapes {
+            out.push(at(ScanContext::escape_finding(file, &e.reference), e.line));
+        }
         for p in &m.problems {
             out.push(at(
                 Finding::new(
@@ -212,13 +238,16 @@ impl DepsScanner {
                             display_name(dep)
                         ),
                     )
-                    .evidence(dep.spec.clone()),
+                    .evidence(excerpt(&dep.spec)),
                     dep.line,
                 ));
             }
         }
         for index in &m.indexes {
             let plain_http = index.url.to_ascii_lowercase().starts_with("http://");
+            // An index URL may carry credentials (`https://user:TOKEN@host`):
+            // quoted only as a redacted excerpt.
+            let url = excerpt(&index.url);
             let what = match index.kind {
                 IndexKind::Primary => "package index",
                 IndexKind::Extra => "extra package index",
@@ -232,10 +261,10 @@ impl DepsScanner {
                         file,
                         format!(
                             "{what} {} is plain HTTP: packages can be swapped in transit",
-                            index.url
+                            url
                         ),
                     )
-                    .evidence(index.url.clone()),
+                    .evidence(url.clone()),
                     index.line,
                 ));
             } else if index.kind == IndexKind::TrustedHost {
@@ -245,10 +274,10 @@ impl DepsScanner {
                         file,
                         format!(
                             "TLS verification is turned off for {}: packages can be swapped in transit",
-                            index.url
+                            url
                         ),
                     )
-                    .evidence(index.url.clone()),
+                    .evidence(url.clone()),
                     index.line,
                 ));
             }
@@ -259,10 +288,10 @@ impl DepsScanner {
                         file,
                         format!(
                             "extra index {} is mixed with the default index: a public package with an internal name and a higher version wins",
-                            index.url
+                            url
                         ),
                     )
-                    .evidence(index.url.clone()),
+                    .evidence(url.clone()),
                     index.line,
                 ));
             }
@@ -277,7 +306,7 @@ impl DepsScanner {
                         file,
                         format!("{} is downloaded over plain HTTP", display_name(dep)),
                     )
-                    .evidence(dep.spec.clone()),
+                    .evidence(excerpt(&dep.spec)),
                     dep.line,
                 ));
             }
@@ -371,7 +400,7 @@ fn vulnerability_finding(
             dep.name, v.id
         ),
     )
-    .evidence(format!("{} {}", dep.spec, v.id))
+    .evidence(format!("{} {}", excerpt(&dep.spec), v.id))
     .severity(severity)
     .confidence(dep.confidence);
     for id in v.ids() {
@@ -405,12 +434,14 @@ fn utf16(bytes: &[u8]) -> Option<String> {
         .ok()
 }
 
-fn display_name(dep: &Dependency) -> &str {
-    if dep.name.is_empty() {
+/// The dependency as named in messages: its name, or (for a nameless URL or
+/// path) an excerpt of the requirement.
+fn display_name(dep: &Dependency) -> String {
+    excerpt(if dep.name.is_empty() {
         &dep.spec
     } else {
         &dep.name
-    }
+    })
 }
 
 fn url_is_plain_http(url: &str) -> bool {
@@ -442,7 +473,7 @@ fn unpinned(file: &FileInput<'_>, dep: &Dependency) -> Option<Finding> {
     };
     Some(
         Finding::new(&rules::UNPINNED, file, message)
-            .evidence(dep.spec.clone())
+            .evidence(excerpt(&dep.spec))
             .confidence(dep.confidence),
     )
 }

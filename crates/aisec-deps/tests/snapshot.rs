@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use aisec_core::{Confidence, FileInput, Finding, Limits, ScanContext, Scanner, Severity};
+use aisec_engine::WalkedFile;
+use aisec_engine::siblings::TreeSiblings;
+use aisec_engine::walk::ScanRoot;
 
 fn snapshot() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT)
@@ -52,8 +55,26 @@ fn scan_with(rel: &str, db: Option<aisec_deps::VulnDb>) -> Vec<Finding> {
     let input = FileInput::on_disk(rel, &path, &bytes);
     let scanner = aisec_deps::scanner(db);
     assert!(scanner.detect(&input), "{rel} not detected");
+    // References are read through the engine's confined reader, rooted at
+    // the fixtures directory, as in a scan of it.
     let limits = Limits::default();
-    let ctx = ScanContext::new(&limits, &[]);
+    let tree = TreeSiblings::new(
+        vec![ScanRoot {
+            canonical: Some(std::fs::canonicalize(fixtures()).unwrap()),
+            display: String::new(),
+        }],
+        globset::GlobSet::empty(),
+        false,
+        &limits,
+    );
+    let walked = WalkedFile {
+        path: path.clone(),
+        display: rel.to_owned(),
+        size: bytes.len() as u64,
+        root: 0,
+    };
+    let siblings = tree.for_file(&walked);
+    let ctx = ScanContext::with_siblings(&limits, &[], &siblings);
     scanner.scan(&input, &ctx)
 }
 

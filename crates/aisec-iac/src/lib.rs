@@ -35,8 +35,9 @@
 //! nothing), nodes and depth are capped, HCL nesting is capped by hcl-edit.
 //! A file that does not parse is one `AISEC-GEN-002` finding and the scan
 //! goes on. The only reads beyond the file's bytes are the sibling `.tf`
-//! files of a Terraform file on disk, bounded as documented in
-//! [`terraform`].
+//! files and local modules of a Terraform file on disk, always through the
+//! engine's confined reader in [`ScanContext`] (never `std::fs`; a test
+//! keeps it so), bounded as documented in [`terraform`].
 //!
 //! # Measured
 //! `bench/iac_peers.py` on five public ML infrastructure repositories
@@ -150,8 +151,8 @@ impl Scanner for IacScanner {
         let mut out: Vec<Finding> = capped.into_iter().collect();
         let text = String::from_utf8_lossy(bytes);
         match kind {
-            IacKind::Terraform => out.extend(terraform::check(file, &text, false)),
-            IacKind::TerraformJson => out.extend(terraform::check(file, &text, true)),
+            IacKind::Terraform => out.extend(terraform::check(file, &text, false, ctx)),
+            IacKind::TerraformJson => out.extend(terraform::check(file, &text, true, ctx)),
             IacKind::Dockerfile => out.extend(docker::check(file, &text)),
             IacKind::Yaml => scan_yaml(file, &text, &mut out),
         }
@@ -201,16 +202,18 @@ fn scan_yaml(file: &FileInput<'_>, text: &str, out: &mut Vec<Finding>) {
             || (head.contains("jobs:") && (head.contains("on:") || head.contains("\"on\":")))
             || (head.contains("stages:") && head.contains("script:"));
         if !is_template(text) && looks_iac {
+            // The parser's words, never more than a redacted excerpt.
+            let message = aisec_core::excerpt(&e.message);
             out.push(
                 Finding::new(
                     &generic::MALFORMED,
                     file,
                     format!(
-                        "not valid YAML at line {}: {}; documents after this point were not checked",
-                        e.line, e.message
+                        "not valid YAML at line {}: {message}; documents after this point were not checked",
+                        e.line
                     ),
                 )
-                .evidence(e.message)
+                .evidence(message)
                 .line(e.line.max(1), Some(e.col)),
             );
         }

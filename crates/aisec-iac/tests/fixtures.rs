@@ -1,13 +1,16 @@
 //! Fixture tests: every fixture under `tests/fixtures/` is scanned from disk
-//! (so Terraform sibling files are read as in a real scan). A line ending in
+//! through the engine (so Terraform sibling files and local modules are read
+//! as in a real scan, through the confined `SiblingSource`). A line ending in
 //! `# expect: ID, ID` (or a comment line `# expect-next: ID` before it)
 //! must produce exactly those findings on that line, and no other finding
 //! may appear anywhere. Files without expectations are the negative fixtures.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use aisec_core::{FileInput, Finding, Limits, ScanContext, Scanner};
+use aisec_core::{Finding, Limits, Scanner};
+use aisec_engine::{NoProgress, ScanRequest, WalkOptions};
 use aisec_iac::{IacScanner, RULES};
 
 fn fixtures_dir() -> PathBuf {
@@ -25,13 +28,32 @@ fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Findings for one fixture, from one engine scan of the whole fixture tree:
+/// sibling `.tf` files and local modules are read through the engine's
+/// confined reader, exactly as `aisec scan` reads them.
 pub fn scan_path(p: &Path) -> Vec<Finding> {
-    let bytes = std::fs::read(p).unwrap();
-    let shown = p.to_string_lossy().into_owned();
-    let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
-    let limits = Limits::default();
-    let ctx = ScanContext::new(&limits, &scanners);
-    ctx.run(&FileInput::on_disk(&shown, p, &bytes))
+    static REPORT: OnceLock<BTreeMap<String, Vec<Finding>>> = OnceLock::new();
+    let by_path = REPORT.get_or_init(|| {
+        let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(IacScanner)];
+        let request = ScanRequest {
+            targets: vec![fixtures_dir()],
+            walk: WalkOptions {
+                no_ignore: true,
+                ..WalkOptions::default()
+            },
+            limits: Limits::default(),
+        };
+        let report = aisec_engine::scan(&request, &scanners, &NoProgress).unwrap();
+        let mut by_path: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+        for f in report.findings {
+            by_path.entry(f.location.path.clone()).or_default().push(f);
+        }
+        by_path
+    });
+    by_path
+        .get(p.to_string_lossy().as_ref())
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn ids(list: &str) -> Vec<String> {

@@ -95,34 +95,14 @@ const ALLOW_MARKERS: &[&[u8]] = &[
     b"gitleaks:allow",
 ];
 
-/// The bytes a text scanner reads of `file`: what [`ScanContext::full_read`]
-/// allows, ended at the first NUL byte. Text has no NUL bytes, so what
-/// follows one is not text (a sparse file's zeros, binary data appended to a
-/// text head): reading on would cost time and memory in proportion to the
-/// file's size (a 5 GB sparse file with 8 KiB of text in front is 256 MiB of
-/// zeros per scanner) and find nothing a text loader would read. The part
-/// not read is reported once per scanner, as the full-read cap is, so it
-/// never passes the gate silently.
+/// The text of `file` the secrets scanner reads: [`ScanContext::full_read`]
+/// (up to the first NUL and the full-read limit, with a finding for the rest).
 pub fn text_read<'f>(
     ctx: &ScanContext<'_>,
     file: &FileInput<'f>,
     scanner: &str,
 ) -> (&'f [u8], Option<Finding>) {
-    let (bytes, capped) = ctx.full_read(file, scanner);
-    match memchr::memchr(0, bytes) {
-        Some(at) => (
-            &bytes[..at],
-            Some(Finding::new(
-                &aisec_core::generic::LIMIT_EXCEEDED,
-                file,
-                format!(
-                    "binary content (a NUL byte) at byte {at} of {}; the {scanner} scanner read the text before it only",
-                    file.bytes.len()
-                ),
-            )),
-        ),
-        None => (bytes, capped),
-    }
+    ctx.full_read(file, scanner)
 }
 
 /// The text of `bytes` for a sampling reader: up to the first NUL byte

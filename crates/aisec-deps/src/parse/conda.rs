@@ -7,11 +7,10 @@
 //! carry a backported patch, and a few packages are named differently, see
 //! `CONDA_TO_PYPI`). The `pip:` section is plain pip syntax.
 
-use std::path::Path;
-
 use aisec_core::Confidence;
 use serde::Deserialize;
 
+use super::requirements::Includes;
 use super::{Dependency, Manifest, ParseError, Pin};
 
 /// Conda packages whose PyPI name differs.
@@ -45,11 +44,14 @@ enum Entry {
     Other(serde::de::IgnoredAny),
 }
 
-pub fn parse(text: &str, path: Option<&Path>) -> Result<Manifest, ParseError> {
+/// Parses an environment file; `-r`/`-c` lines of its `pip:` section are
+/// read through `includes` (relative to the environment file, as conda's pip
+/// runs there), never from disk directly.
+pub fn parse(text: &str, includes: Option<&Includes<'_>>) -> Result<Manifest, ParseError> {
     let env: Env = serde_yaml_ng::from_str(text).map_err(|e| {
         ParseError::new(
             e.location().map(|l| l.line() as u32),
-            format!("invalid YAML: {e}"),
+            format!("invalid YAML: {}", super::library_error(&e.to_string())),
         )
     })?;
     let mut out = Manifest::default();
@@ -65,7 +67,7 @@ pub fn parse(text: &str, path: Option<&Path>) -> Result<Manifest, ParseError> {
                 // One requirements "file" made of the pip lines; `-r` in it is
                 // relative to the environment file, as conda's pip runs there.
                 let joined = pip.join("\n");
-                let mut m = super::requirements::parse(&joined, path);
+                let mut m = super::requirements::parse(&joined, includes);
                 for d in &mut m.dependencies {
                     if d.via.is_none() {
                         d.line = super::line_containing(text, &d.spec);
@@ -77,6 +79,16 @@ pub fn parse(text: &str, path: Option<&Path>) -> Result<Manifest, ParseError> {
                 for i in &mut m.indexes {
                     i.line = super::line_containing(text, &i.url);
                 }
+                // The pip line that makes the reference (itself, or the
+                // include that leads to it), in the environment file.
+                for e in &mut m.escapes {
+                    e.line = e
+                        .line
+                        .and_then(|l| pip.get((l as usize).checked_sub(1)?))
+                        .and_then(|entry| super::line_containing(text, entry.trim()))
+                        .or_else(|| super::line_containing(text, &e.reference));
+                }
+                out.escapes.extend(m.escapes);
                 out.dependencies.extend(m.dependencies);
                 out.indexes.extend(m.indexes);
                 out.problems.extend(m.problems);

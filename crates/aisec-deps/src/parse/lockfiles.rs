@@ -141,7 +141,7 @@ pub fn parse_pipfile_lock(text: &str) -> Result<Manifest, ParseError> {
     let lock: Pipfile = serde_json::from_str(text).map_err(|e| {
         ParseError::new(
             Some(e.line() as u32).filter(|&l| l > 0),
-            format!("invalid JSON: {e}"),
+            format!("invalid JSON: {}", super::library_error(&e.to_string())),
         )
     })?;
     let mut out = Manifest::default();

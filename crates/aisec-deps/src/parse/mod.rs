@@ -1,7 +1,11 @@
 //! Manifest and lockfile parsers. Each turns one file into a [`Manifest`]:
 //! the dependencies it names, where, how tightly pinned, and the package
-//! indexes it installs from. Parsers never touch the network or run code;
-//! only the requirements parser reads other files (its `-r`/`-c` includes).
+//! indexes it installs from. Parsers never touch the network, the file
+//! system or run code: the requirements parser (and the conda parser's pip
+//! section) reads `-r`/`-c` includes only through the reader its caller
+//! passes ([`requirements::Includes`]), which for a scan is the engine's
+//! confined one. Messages quote scanned text only as
+//! [`aisec_core::excerpt`]s, so a secret on a broken line is not reprinted.
 
 pub mod conda;
 pub mod lockfiles;
@@ -9,7 +13,7 @@ pub mod metadata;
 pub mod pyproject;
 pub mod requirements;
 
-use aisec_core::Confidence;
+use aisec_core::{Confidence, escape_control, excerpt};
 
 /// How a dependency's version is fixed by the file that names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,18 @@ pub struct Problem {
     pub message: String,
 }
 
+/// A reference to a file outside the scanned tree (`-r /proc/self/environ`,
+/// `-c ../../private.txt`): nothing of it was read. The scanner reports it
+/// as `AISEC-GEN-007`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escape {
+    /// The reference as written.
+    pub reference: String,
+    /// The line of the scanned file that (directly or through its includes)
+    /// makes it.
+    pub line: Option<u32>,
+}
+
 /// Which format a file is, decided by name (content is checked by the parser).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ManifestKind {
@@ -177,6 +193,8 @@ pub struct Manifest {
     pub dependencies: Vec<Dependency>,
     pub indexes: Vec<IndexSource>,
     pub problems: Vec<Problem>,
+    /// References that tried to leave the scanned tree; not followed.
+    pub escapes: Vec<Escape>,
     /// Whether the file asks for hash checking (`--require-hashes`).
     pub require_hashes: bool,
 }
@@ -230,10 +248,12 @@ pub(crate) fn pep508(spec: &str) -> Result<pep508_rs::Requirement<pep508_rs::Ver
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
         .unwrap_or(trimmed.len());
     let bad_end = |s: &str| s.ends_with(['.', '-', '_']);
+    // The line is the scanned file's content: quoted only as an excerpt.
+    let shown = excerpt(spec);
     if bad_end(&trimmed[..name_len]) {
         return Err(format!(
-            "invalid requirement `{spec}`: package name `{}` must end with a letter or digit",
-            &trimmed[..name_len]
+            "invalid requirement `{shown}`: package name `{}` must end with a letter or digit",
+            excerpt(&trimmed[..name_len])
         ));
     }
     // Same bug for extras (`pkg[tor. ]`): check each extra the same way.
@@ -243,7 +263,8 @@ pub(crate) fn pep508(spec: &str) -> Result<pep508_rs::Requirement<pep508_rs::Ver
             let word = extra.split_whitespace().next().unwrap_or("");
             if bad_end(word) {
                 return Err(format!(
-                    "invalid requirement `{spec}`: extra `{word}` must end with a letter or digit"
+                    "invalid requirement `{shown}`: extra `{}` must end with a letter or digit",
+                    excerpt(word)
                 ));
             }
         }
@@ -251,10 +272,85 @@ pub(crate) fn pep508(spec: &str) -> Result<pep508_rs::Requirement<pep508_rs::Ver
     spec.parse::<pep508_rs::Requirement<pep508_rs::VerbatimUrl>>()
         .map_err(|e| {
             format!(
-                "invalid requirement `{spec}`: {}",
-                e.to_string().lines().next().unwrap_or("")
+                "invalid requirement `{shown}`: {}",
+                library_error(&e.to_string())
             )
         })
+}
+
+/// Characters of a parser library's error message shown at most.
+const LIBRARY_ERROR_CHARS: usize = 160;
+
+/// A parser library's error message (TOML, JSON, YAML, PEP 508), safe to
+/// show: libraries quote the input they choke on (`invalid type: string
+/// "..."`, `found `...``), and the input may be a secret. Keeps the first
+/// line only, cuts every quoted fragment to a redacted [`excerpt`], masks
+/// long tokens outside quotes the same way, escapes control characters and
+/// caps the length.
+pub(crate) fn library_error(message: &str) -> String {
+    let first = message.lines().next().unwrap_or("");
+    let mut out = String::new();
+    let mut rest = first;
+    while !rest.is_empty() {
+        let Some(open) = rest.find(['"', '`']) else {
+            push_words(&mut out, rest);
+            break;
+        };
+        push_words(&mut out, &rest[..open]);
+        let quote = rest.as_bytes()[open] as char;
+        let body = &rest[open + 1..];
+        // The closing quote; a backslash escapes one inside `"` (Rust's
+        // and serde's Debug quoting).
+        let mut close = None;
+        let mut escaped = false;
+        for (i, c) in body.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && quote == '"' {
+                escaped = true;
+            } else if c == quote {
+                close = Some(i);
+                break;
+            }
+        }
+        let end = close.unwrap_or(body.len());
+        out.push(quote);
+        out.push_str(&excerpt(&body[..end]));
+        out.push(quote);
+        rest = close.map_or("", |i| &body[i + 1..]);
+    }
+    let out = escape_control(&out);
+    if out.chars().count() > LIBRARY_ERROR_CHARS {
+        let cut: String = out.chars().take(LIBRARY_ERROR_CHARS).collect();
+        return format!("{cut}…");
+    }
+    out
+}
+
+/// Library wording, word by word: words long enough to be keys go through
+/// [`excerpt`] (which masks them when they look like one).
+fn push_words(out: &mut String, text: &str) {
+    let mut word_start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if c.is_whitespace() {
+            if let Some(s) = word_start.take() {
+                let word = &text[s..i];
+                if word.len() >= 16 {
+                    out.push_str(&excerpt(word));
+                } else {
+                    out.push_str(word);
+                }
+            }
+            if i < text.len() {
+                out.push(c);
+            }
+        } else if word_start.is_none() {
+            word_start = Some(i);
+        }
+    }
 }
 
 /// Classifies a PEP 440 specifier set.

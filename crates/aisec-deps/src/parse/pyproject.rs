@@ -116,7 +116,10 @@ pub fn parse(text: &str) -> Result<Manifest, ParseError> {
 /// A TOML error with the line it points at.
 pub(crate) fn toml_error(text: &str, e: toml::de::Error) -> ParseError {
     let line = e.span().map(|s| super::line_of_offset(text, s.start));
-    ParseError::new(line, format!("invalid TOML: {}", e.message()))
+    ParseError::new(
+        line,
+        format!("invalid TOML: {}", super::library_error(e.message())),
+    )
 }
 
 fn string_list(v: Option<&Value>) -> impl Iterator<Item = &str> {
@@ -147,7 +150,7 @@ fn pep508_dependency(text: &str, spec: &str, section: &str, out: &mut Manifest) 
         }
         Err(e) => out.problems.push(Problem {
             line,
-            message: format!("{section}: {e}"),
+            message: format!("{}: {e}", aisec_core::excerpt(section)),
         }),
     }
 }

@@ -4,44 +4,79 @@
 //! The line grammar (continuations, comments, options, per-requirement
 //! options) is pip's own and has no crate, so it is written here, following
 //! pip's `req_file.py`; each requirement itself is parsed by `pep508_rs`.
-//! `-r`/`-c` includes are read from disk relative to the including file,
-//! never from the network.
+//! `-r`/`-c` includes are never opened here: they are read through the
+//! [`Includes`] reader the caller passes, which for a scan is the engine's
+//! confined [`aisec_core::ScanContext::read_sibling`] (inside the scanned
+//! tree only, regular files only, bounded). An include that leaves the tree
+//! is recorded in [`Manifest::escapes`] and nothing of it is read; nothing
+//! is ever fetched from the network.
 
-use std::path::{Path, PathBuf};
+use aisec_core::{Sibling, SiblingError, excerpt};
 
-use super::{Dependency, IndexKind, IndexSource, Manifest, ManifestKind, Pin, Problem};
+use super::{Dependency, Escape, IndexKind, IndexSource, Manifest, ManifestKind, Pin, Problem};
 use crate::ecosystem::normalize_pypi;
 
 /// Includes nested deeper than this are certainly a mistake (or an attack on
 /// the scanner); pip itself has no limit but recursion.
 const MAX_INCLUDE_DEPTH: usize = 16;
-/// Larger includes are not requirements files.
-const MAX_INCLUDE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Parses a requirements file. `path` is the file on disk, when there is one,
-/// to resolve `-r`/`-c` includes; inside archives includes are not followed.
+/// How a requirements file reads the files it includes.
+pub struct Includes<'a> {
+    /// The scanned file as `read` names files ([`Sibling::display`]), so an
+    /// include loop back to it is recognised.
+    pub from: &'a str,
+    /// Reads a file named relative to the scanned file's directory (pip
+    /// resolves a nested include against its own file's directory; the
+    /// parser composes that path). For a scan this is
+    /// `|r| ctx.read_sibling(file, r)`; it must refuse anything outside the
+    /// scanned tree with [`SiblingError::OutsideRoot`].
+    pub read: &'a (dyn Fn(&str) -> Result<Sibling, SiblingError> + 'a),
+}
+
+/// Parses a requirements file. `includes` reads its `-r`/`-c` includes;
+/// without one they are reported as not followed.
 ///
 /// Dependencies of an included file are returned only when that file would
 /// not be scanned on its own (its name is not a requirements-file name), so
 /// a scan of a tree reports each dependency once, at the file that names it.
 /// Includes are still followed for loops, errors, indexes and `-c` pins.
-pub fn parse(text: &str, path: Option<&Path>) -> Manifest {
+pub fn parse(text: &str, includes: Option<&Includes<'_>>) -> Manifest {
     let mut out = Manifest::default();
     let mut constraints = Vec::new();
-    let mut stack: Vec<PathBuf> = path
-        .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()))
-        .into_iter()
-        .collect();
+    let mut walk = Walk {
+        includes,
+        stack: includes.map(|i| i.from.to_owned()).into_iter().collect(),
+    };
+    let top = Node {
+        via: None,
+        dir: String::new(),
+    };
     parse_into(
         text,
-        path,
-        &mut stack,
+        &top,
+        &mut walk,
         &mut out,
         &mut constraints,
         Context::Top,
     );
     apply_constraints(&mut out.dependencies, &constraints);
     out
+}
+
+/// The state of following includes from one scanned file.
+struct Walk<'a> {
+    includes: Option<&'a Includes<'a>>,
+    /// The files being parsed, outermost first, as the reader names them.
+    stack: Vec<String>,
+}
+
+/// A file being parsed.
+struct Node {
+    /// The included file as the reader names it; `None` for the scanned file.
+    via: Option<String>,
+    /// Its directory, as a path relative to the scanned file's directory
+    /// (`""` for the scanned file): what its own includes are joined to.
+    dir: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,16 +91,13 @@ enum Context {
 
 fn parse_into(
     text: &str,
-    path: Option<&Path>,
-    stack: &mut Vec<PathBuf>,
+    node: &Node,
+    walk: &mut Walk<'_>,
     out: &mut Manifest,
     constraints: &mut Vec<Dependency>,
     ctx: Context,
 ) {
-    let via = match ctx {
-        Context::Top => None,
-        _ => path.map(|p| p.display().to_string()),
-    };
+    let via = node.via.clone();
     // Problems in an include are shown at the include line of the scanned
     // file, with the included file and its line in the message.
     let problem = |out: &mut Manifest, line: u32, message: String| {
@@ -96,8 +128,8 @@ fn parse_into(
                         &v,
                         line,
                         constraint,
-                        path,
-                        stack,
+                        node,
+                        walk,
                         out,
                         constraints,
                         ctx,
@@ -135,7 +167,7 @@ fn parse_into(
                     | "--extra-index-url" | "-f" | "--find-links" | "--trusted-host",
                     None,
                 ) => problem(out, line, format!("option {opt} needs a value")),
-                _ => problem(out, line, format!("unknown pip option {opt}")),
+                _ => problem(out, line, format!("unknown pip option {}", excerpt(opt))),
             }
             continue;
         }
@@ -169,94 +201,117 @@ fn include(
     target: &str,
     line: u32,
     constraint: bool,
-    path: Option<&Path>,
-    stack: &mut Vec<PathBuf>,
+    node: &Node,
+    walk: &mut Walk<'_>,
     out: &mut Manifest,
     constraints: &mut Vec<Dependency>,
     ctx: Context,
     problem: &dyn Fn(&mut Manifest, u32, String),
 ) {
     let what = if constraint { "-c" } else { "-r" };
+    // The reference as written is the scanned file's content: quoted only
+    // as an excerpt (a URL may carry a token).
+    let shown = excerpt(target);
     if target.contains("://") {
         problem(
             out,
             line,
             format!(
-                "{what} {target}: remote includes are not fetched; their requirements were not checked"
+                "{what} {shown}: remote includes are not fetched; their requirements were not checked"
             ),
         );
         return;
     }
-    let Some(base) = path else {
-        // Archive members have no directory to resolve against.
+    let Some(includes) = walk.includes else {
         problem(
             out,
             line,
-            format!("{what} {target}: includes are not followed inside archives"),
+            format!(
+                "{what} {shown}: includes are not followed here; their requirements were not checked"
+            ),
         );
         return;
     };
-    let resolved = base.parent().unwrap_or(Path::new("")).join(target);
-    let canonical = resolved.canonicalize().unwrap_or_else(|_| resolved.clone());
-    if let Some(pos) = stack.iter().position(|p| *p == canonical) {
-        let chain: Vec<String> = stack[pos..]
+    if walk.stack.len() > MAX_INCLUDE_DEPTH {
+        problem(
+            out,
+            line,
+            format!(
+                "{what} {shown}: includes nested more than {MAX_INCLUDE_DEPTH} deep; not followed"
+            ),
+        );
+        return;
+    }
+    // pip joins a relative include to the directory of the file that names
+    // it; the reader resolves against the scanned file's directory, so the
+    // path is composed here. An absolute one goes as is (and is refused).
+    let absolute = target.starts_with(['/', '\\'])
+        || target
+            .as_bytes()
+            .get(1..3)
+            .is_some_and(|d| d == b":\\" || d == b":/");
+    let reference = if node.dir.is_empty() || absolute {
+        target.to_owned()
+    } else {
+        format!("{}/{target}", node.dir)
+    };
+    let sibling = match (includes.read)(&reference) {
+        Ok(s) => s,
+        Err(SiblingError::OutsideRoot) => {
+            // Not read, and not quoted beyond the reference: a finding of
+            // its own at the include line of the scanned file.
+            out.escapes.push(Escape {
+                reference: target.to_owned(),
+                line: top_line(ctx, line),
+            });
+            return;
+        }
+        Err(e) => {
+            problem(out, line, format!("{what} {shown}: {e}"));
+            return;
+        }
+    };
+    if let Some(pos) = walk.stack.iter().position(|p| *p == sibling.display) {
+        let chain: Vec<&str> = walk.stack[pos..]
             .iter()
-            .chain(std::iter::once(&canonical))
-            .map(|p| {
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+            .map(String::as_str)
+            .chain(std::iter::once(sibling.display.as_str()))
+            .map(|p| p.rsplit(['/', '\\']).next().unwrap_or(p))
             .collect();
         problem(
             out,
             line,
             format!(
-                "{what} {target}: include loop ({}); not followed again",
+                "{what} {shown}: include loop ({}); not followed again",
                 chain.join(" -> ")
             ),
         );
         return;
     }
-    if stack.len() > MAX_INCLUDE_DEPTH {
-        problem(
-            out,
-            line,
-            format!(
-                "{what} {target}: includes nested more than {MAX_INCLUDE_DEPTH} deep; not followed"
-            ),
-        );
+    let Ok(text) = std::str::from_utf8(&sibling.bytes) else {
+        problem(out, line, format!("{what} {shown}: not UTF-8 text"));
         return;
-    }
-    let text = match read_include(&resolved) {
-        Ok(t) => t,
-        Err(e) => {
-            problem(out, line, format!("{what} {}: {e}", resolved.display()));
-            return;
-        }
     };
     let child_ctx = if constraint || ctx == Context::Constraint {
         Context::Constraint
     } else {
-        let scanned_alone = ManifestKind::from_path(&resolved.to_string_lossy())
-            == Some(ManifestKind::Requirements);
+        let scanned_alone =
+            ManifestKind::from_path(&sibling.display) == Some(ManifestKind::Requirements);
         let parent_reports = matches!(ctx, Context::Top | Context::Include { report: true });
         Context::Include {
             report: parent_reports && !scanned_alone,
         }
     };
-    stack.push(canonical);
+    let child = Node {
+        via: Some(sibling.display.clone()),
+        dir: reference
+            .rsplit_once(['/', '\\'])
+            .map_or(String::new(), |(d, _)| d.to_owned()),
+    };
+    walk.stack.push(sibling.display.clone());
     let mut inner = Manifest::default();
-    parse_into(
-        &text,
-        Some(&resolved),
-        stack,
-        &mut inner,
-        constraints,
-        child_ctx,
-    );
-    stack.pop();
+    parse_into(text, &child, walk, &mut inner, constraints, child_ctx);
+    walk.stack.pop();
     for mut p in inner.problems {
         // Surface nested problems at this include line of the scanned file.
         if ctx == Context::Top {
@@ -264,24 +319,16 @@ fn include(
         }
         out.problems.push(p);
     }
+    for mut e in inner.escapes {
+        e.line = top_line(ctx, line);
+        out.escapes.push(e);
+    }
     out.dependencies.extend(inner.dependencies);
     for mut i in inner.indexes {
         i.line = top_line(ctx, line);
         out.indexes.push(i);
     }
     out.require_hashes |= inner.require_hashes;
-}
-
-fn read_include(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_INCLUDE_BYTES {
-        return Err(format!(
-            "{} bytes, too large for a requirements file",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
 }
 
 /// Pins from `-c` files apply to requirements that do not pin themselves,
@@ -409,7 +456,10 @@ fn requirement(line: &str) -> Result<Option<Dependency>, String> {
         .count();
     let req = req_tokens.join(" ");
     if req.is_empty() {
-        return Err(format!("requirement options without a requirement: {line}"));
+        return Err(format!(
+            "requirement options without a requirement: {}",
+            excerpt(line)
+        ));
     }
     let mut dep = if editable || looks_like_url_or_path(&req) {
         url_requirement(&req)
@@ -646,31 +696,75 @@ fastapi @ https://example.com/fastapi.tar.gz#sha256=abcd
         );
     }
 
+    /// An in-memory tree read the way the engine reads one: paths relative
+    /// to the scanned file's directory, normalised lexically, `..` above the
+    /// root and absolute paths refused as outside the tree.
+    fn tree_parse(files: &[(&str, &str)], top: &str) -> (Manifest, Vec<String>) {
+        let read_log = std::cell::RefCell::new(Vec::new());
+        let read = |reference: &str| -> Result<Sibling, SiblingError> {
+            read_log.borrow_mut().push(reference.to_owned());
+            if reference.starts_with('/') {
+                return Err(SiblingError::OutsideRoot);
+            }
+            let mut parts: Vec<&str> = top.split('/').collect();
+            parts.pop();
+            for c in reference.split('/') {
+                match c {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop().ok_or(SiblingError::OutsideRoot)?;
+                    }
+                    c => parts.push(c),
+                }
+            }
+            let path = parts.join("/");
+            let (_, text) = files
+                .iter()
+                .find(|(n, _)| *n == path)
+                .ok_or(SiblingError::Missing)?;
+            Ok(Sibling {
+                display: path,
+                bytes: text.as_bytes().into(),
+            })
+        };
+        let text = files.iter().find(|(n, _)| *n == top).unwrap().1;
+        let includes = Includes {
+            from: top,
+            read: &read,
+        };
+        let m = parse(text, Some(&includes));
+        (m, read_log.into_inner())
+    }
+
     #[test]
     fn includes_constraints_and_loops() {
-        let dir = tempfile::tempdir().unwrap();
-        let w = |n: &str, t: &str| std::fs::write(dir.path().join(n), t).unwrap();
-        w(
-            "requirements.txt",
-            "-r base.pip\n-c pins.pip\n-r requirements-dev.txt\ntransformers\n",
-        );
-        w("base.pip", "gradio==3.0\n-r requirements.txt\n");
-        w("pins.pip", "transformers==4.30.0\n");
-        w("requirements-dev.txt", "pytest==7.0\n-r missing.txt\n");
-        let top = dir.path().join("requirements.txt");
-        let m = parse(&std::fs::read_to_string(&top).unwrap(), Some(&top));
+        let files = [
+            (
+                "requirements.txt",
+                "-r base.pip\n-c pins.pip\n-r requirements-dev.txt\ntransformers\n",
+            ),
+            ("base.pip", "gradio==3.0\n-r requirements.txt\n"),
+            ("pins.pip", "transformers==4.30.0\n"),
+            ("requirements-dev.txt", "pytest==7.0\n-r missing.txt\n"),
+        ];
+        let (m, _) = tree_parse(&files, "requirements.txt");
         let names: Vec<_> = m
             .dependencies
             .iter()
-            .map(|d| (d.name.as_str(), d.version(), d.via.is_some()))
+            .map(|d| (d.name.as_str(), d.version(), d.via.as_deref()))
             .collect();
         // pytest is in a file scanned on its own, so it is not repeated here.
         assert_eq!(
             names,
             vec![
-                ("gradio", Some("3.0"), true),
-                ("transformers", Some("4.30.0"), false)
+                ("gradio", Some("3.0"), Some("base.pip")),
+                ("transformers", Some("4.30.0"), None)
             ]
+        );
+        assert!(
+            m.dependencies[1].spec.contains("pinned by pins.pip"),
+            "{}",
+            m.dependencies[1].spec
         );
         assert_eq!(m.problems.len(), 2, "{:?}", m.problems);
         assert!(
@@ -682,7 +776,109 @@ fastapi @ https://example.com/fastapi.tar.gz#sha256=abcd
         );
         assert_eq!(m.problems[0].line, Some(1));
         assert!(m.problems[1].message.contains("missing.txt"));
+        assert!(
+            m.problems[1]
+                .message
+                .starts_with("requirements-dev.txt:2: -r missing.txt: no such file"),
+            "{}",
+            m.problems[1].message
+        );
         assert_eq!(m.problems[1].line, Some(3));
+        assert!(m.escapes.is_empty());
+    }
+
+    #[test]
+    fn nested_includes_resolve_against_their_own_directory() {
+        let files = [
+            ("repo/requirements.txt", "-r reqs/base.pip\n"),
+            (
+                "repo/reqs/base.pip",
+                "-r common.pip\n-c ../../../etc/x.txt\n",
+            ),
+            ("repo/reqs/common.pip", "numpy\n"),
+        ];
+        let (m, reads) = tree_parse(&files, "repo/requirements.txt");
+        assert_eq!(
+            reads,
+            [
+                "reqs/base.pip",
+                "reqs/common.pip",
+                "reqs/../../../etc/x.txt"
+            ]
+        );
+        assert_eq!(m.dependencies[0].name, "numpy");
+        assert_eq!(
+            m.dependencies[0].via.as_deref(),
+            Some("repo/reqs/common.pip")
+        );
+        // The escape is shown at the include line of the scanned file, by
+        // the reference as written.
+        assert_eq!(
+            m.escapes,
+            vec![Escape {
+                reference: "../../../etc/x.txt".into(),
+                line: Some(1)
+            }]
+        );
+    }
+
+    #[test]
+    fn escapes_are_not_read_and_other_refusals_are_problems() {
+        let files = [(
+            "requirements.txt",
+            "-r /proc/self/environ\n-c /proc/self/environ\n--requirement=../outside/private.txt\n--constraint ../x.txt\n-rhttps://user:ghp_1234567890abcdefghijABCDEFGHIJ0123@host/r.txt\n",
+        )];
+        let (m, _) = tree_parse(&files, "requirements.txt");
+        let escapes: Vec<_> = m
+            .escapes
+            .iter()
+            .map(|e| (e.reference.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            escapes,
+            vec![
+                ("/proc/self/environ", Some(1)),
+                ("/proc/self/environ", Some(2)),
+                ("../outside/private.txt", Some(3)),
+                ("../x.txt", Some(4)),
+            ]
+        );
+        assert_eq!(m.problems.len(), 1, "{:?}", m.problems);
+        assert!(
+            m.problems[0]
+                .message
+                .contains("remote includes are not fetched")
+        );
+        assert!(
+            !m.problems[0].message.contains("1234567890abcdef"),
+            "{}",
+            m.problems[0].message
+        );
+        // Without a reader nothing is followed, and it says so.
+        let m = parse("-r base.txt\n", None);
+        assert!(
+            m.problems[0].message.contains("not followed"),
+            "{:?}",
+            m.problems
+        );
+        assert!(m.escapes.is_empty());
+    }
+
+    #[test]
+    fn broken_lines_are_quoted_as_redacted_excerpts() {
+        let token = "ghp_1234567890abcdefghijABCDEFGHIJ0123";
+        let long = "x".repeat(500);
+        let m = parse(
+            &format!(
+                "torch== {token}\n--{token}\n--hash=sha256:{token}\nfoo @@ {long}\npkg[a. ]==1 {token}\n"
+            ),
+            None,
+        );
+        assert_eq!(m.problems.len(), 5, "{:?}", m.problems);
+        for p in &m.problems {
+            assert!(!p.message.contains("1234567890abcdef"), "{}", p.message);
+            assert!(p.message.chars().count() < 400, "{}", p.message);
+        }
     }
 
     #[test]
