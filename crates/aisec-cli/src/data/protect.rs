@@ -277,6 +277,15 @@ pub struct QualityArgs {
 }
 
 pub fn run(command: ProtectCommand) -> Result<u8> {
+    if matches!(
+        command,
+        ProtectCommand::Mask(_) | ProtectCommand::Encrypt(_) | ProtectCommand::Decrypt(_)
+    ) {
+        // Their temporary output (plaintext for decrypt) must not survive
+        // Ctrl-C, a closed terminal or `kill`: see docs/data.md.
+        aisec_dataset::remove_temporaries_on_signals()
+            .context("cannot install the handler that removes temporary files on SIGINT")?;
+    }
     match command {
         ProtectCommand::Mask(a) => mask(a),
         ProtectCommand::Encrypt(a) => encrypt(a),
