@@ -31,7 +31,14 @@ pub struct TreeSiblings {
     max_count: usize,
     count: AtomicUsize,
     reads: Mutex<HashMap<PathBuf, ReadOutcome>>,
+    /// Resolutions by (referring directory, reference): the same `-r
+    /// base.txt` or module directory named from many files of one directory
+    /// is resolved once per scan (resolving costs a `readlink` per path
+    /// component, which was 45 % of a 60-file Terraform directory's scan).
+    resolved: Mutex<HashMap<(usize, PathBuf, String), Resolution>>,
 }
+
+type Resolution = Result<(PathBuf, PathBuf), SiblingError>;
 
 /// A read's result, cached by physical path: refusals are cached too, so a
 /// reference repeated in many files costs one look.
@@ -52,6 +59,7 @@ impl TreeSiblings {
             max_count: limits.max_siblings,
             count: AtomicUsize::new(0),
             reads: Mutex::new(HashMap::new()),
+            resolved: Mutex::new(HashMap::new()),
         }
     }
 
