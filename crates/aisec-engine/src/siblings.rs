@@ -68,13 +68,27 @@ impl TreeSiblings {
         FileSiblings { tree: self, file }
     }
 
+    /// [`Self::resolve_uncached`], memoised per scan by the root, the
+    /// referring file's directory and the reference (the same directory can
+    /// sit under two roots with different confinement).
+    fn resolve(&self, file: &WalkedFile, reference: &str) -> Resolution {
+        let key = (
+            file.root,
+            file.path.parent().unwrap_or(Path::new("")).to_path_buf(),
+            reference.to_owned(),
+        );
+        let lock = || self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = lock().get(&key) {
+            return hit.clone();
+        }
+        let resolution = self.resolve_uncached(file, reference);
+        lock().insert(key, resolution.clone());
+        resolution
+    }
+
     /// Resolves `reference` made by `file` to a path inside its root, or says
     /// why not. Returns the physical path and the path below the root.
-    fn resolve(
-        &self,
-        file: &WalkedFile,
-        reference: &str,
-    ) -> Result<(PathBuf, PathBuf), SiblingError> {
+    fn resolve_uncached(&self, file: &WalkedFile, reference: &str) -> Resolution {
         let root = self.roots.get(file.root).ok_or(SiblingError::OutsideRoot)?;
         let canonical_root = root.canonical.as_deref().ok_or(SiblingError::OutsideRoot)?;
         if reference.is_empty() || reference.contains('\0') {
