@@ -479,11 +479,34 @@ pub fn build_bom(path: &Path, options: &BomOptions<'_>) -> Result<Bom, BomError>
     // Python dependencies, one component per purl, with the manifests that
     // name it.
     let mut libs: BTreeMap<String, (String, Option<String>, BTreeSet<String>)> = BTreeMap::new();
+    // `-r`/`-c` includes are read as a scan reads them: through the engine,
+    // confined to the root (a manifest saying `-r /proc/self/environ` must
+    // not put the runner's environment into a BOM).
+    let root = if path.is_dir() {
+        path
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    let tree = aisec_engine::siblings::TreeSiblings::for_root(root, &aisec_core::Limits::default());
     for (e, kind) in &manifests {
         let Some(text) = read_text(e, &mut warnings) else {
             continue;
         };
-        match aisec_deps::parse_manifest(*kind, &text, Some(&e.path)) {
+        let walked = aisec_engine::WalkedFile {
+            path: e.path.clone(),
+            display: e.rel.clone(),
+            size: e.size,
+            root: 0,
+        };
+        let source = tree.for_file(&walked);
+        let read = |reference: &str| aisec_core::SiblingSource::read(&source, &e.rel, reference);
+        let includes = aisec_deps::parse::requirements::Includes {
+            from: &e.rel,
+            read: &read,
+        };
+        match aisec_deps::parse_manifest_with(*kind, &text, Some(&includes)) {
             Ok(m) => {
                 for d in m.dependencies {
                     if d.ecosystem != "PyPI" {

@@ -26,3 +26,26 @@ proptest! {
         prop_assert!(bom.json["components"].is_array());
     }
 }
+
+/// A manifest in the tree cannot make the BOM read files outside it: `-r`
+/// includes go through the engine, confined to the root, as in a scan.
+#[test]
+fn includes_are_confined_to_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("reqs")).unwrap();
+    std::fs::write(dir.path().join("private.txt"), "secret-marker-pkg==6.6.6\n").unwrap();
+    std::fs::write(root.join("reqs/base.in"), "numpy==1.26.4\n").unwrap();
+    std::fs::write(
+        root.join("requirements.txt"),
+        "-r reqs/base.in\n-r ../private.txt\n-c /proc/self/environ\ntorch==2.3.0\n",
+    )
+    .unwrap();
+    let bom = build_bom(&root, &BomOptions::default()).unwrap();
+    let text = serde_json::to_string(&bom.json).unwrap() + &bom.warnings.join("\n");
+    assert!(!text.contains("secret-marker"), "{text}");
+    assert!(!text.contains("PATH="), "{text}");
+    // The include inside the tree is still followed.
+    assert!(text.contains("pkg:pypi/numpy@1.26.4"), "{text}");
+    assert!(text.contains("pkg:pypi/torch@2.3.0"), "{text}");
+}

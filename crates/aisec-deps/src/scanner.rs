@@ -1,7 +1,5 @@
 //! The [`Scanner`] that ties parsers, database and rules together.
 
-use std::path::Path;
-
 use aisec_core::{
     FileInput, FileKind, Finding, Reference, ScanContext, Scanner, Severity, excerpt, generic,
 };
@@ -39,16 +37,11 @@ impl DepsScanner {
 }
 
 /// Parses one manifest of a known kind without following its includes:
-/// `-r`/`-c` lines are reported as not followed. `_fs_path` is accepted for
-/// callers written against the old signature and ignored: parsers never
-/// open files (a `-r /proc/self/environ` in a scanned tree must not be
-/// read). Callers that can read referenced files safely use
+/// `-r`/`-c` lines are reported as not followed. Parsers never open files
+/// (a `-r /proc/self/environ` in a scanned tree must not be read); callers
+/// that can read referenced files safely, through the engine, use
 /// [`parse_manifest_with`].
-pub fn parse_manifest(
-    kind: ManifestKind,
-    text: &str,
-    _fs_path: Option<&Path>,
-) -> Result<Manifest, ParseError> {
+pub fn parse_manifest(kind: ManifestKind, text: &str) -> Result<Manifest, ParseError> {
     parse_manifest_with(kind, text, None)
 }
 

@@ -63,6 +63,17 @@ impl TreeSiblings {
         }
     }
 
+    /// A reader confined to one directory, for tools outside the scan
+    /// pipeline that walk a tree of their own (`aisec bom`): links not
+    /// followed, nothing excluded, paths shown relative to `root`.
+    pub fn for_root(root: &Path, limits: &Limits) -> Self {
+        let roots = vec![ScanRoot {
+            canonical: std::fs::canonicalize(root).ok(),
+            display: String::new(),
+        }];
+        TreeSiblings::new(roots, GlobSet::empty(), false, limits)
+    }
+
     /// The source for references made by `file`.
     pub fn for_file<'a>(&'a self, file: &'a WalkedFile) -> FileSiblings<'a> {
         FileSiblings { tree: self, file }

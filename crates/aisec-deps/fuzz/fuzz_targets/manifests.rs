@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // No fs path: includes are not followed, so the fuzzer never reads files.
-    let _ = aisec_deps::parse_manifest(kind, text, None);
+    let _ = aisec_deps::parse_manifest(kind, text);
     let input = FileInput {
         path: name,
         member: None,
