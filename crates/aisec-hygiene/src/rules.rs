@@ -1,4 +1,11 @@
-use aisec_core::{Rule, Severity, refs};
+use aisec_core::{Reference, Rule, Severity, refs};
+
+/// PickleScan missed a torch archive whose data.pkl carried the encryption
+/// flag on plaintext data, which torch.load reads regardless.
+pub const CVE_2025_1945: Reference = Reference::new(
+    "CVE-2025-1945",
+    "https://nvd.nist.gov/vuln/detail/CVE-2025-1945",
+);
 
 pub static PATH_TRAVERSAL: Rule = Rule {
     id: "AISEC-ARC-001",
@@ -141,19 +148,52 @@ pub static HEADER_MISMATCH: Rule = Rule {
 ## What it finds
 A zip entry whose local header (read by streaming extractors) and central
 directory record (read by `zipfile`, `torch.load`) give different names,
-compression methods or sizes, a deflated member whose CRC does not match its
-data, data prepended before the first entry, or a zip with no central
+compression methods, sizes or encryption flags, a deflated member whose CRC
+does not match its data, a member flagged as encrypted whose data is
+plaintext (CVE-2025-1945: torch's reader ignores the flag and loads the
+pickle, a scanner that honours it skips the member), or a zip with no central
 directory at all.
 
 ## Why it matters
 Parser differentials are how malicious models got past picklescan and
 modelscan: the scanner reads one interpretation, the loader another. aisec
-scans every interpretation it can build, and reports the disagreement itself.
+scans every interpretation it can build (a flagged member is tried as stored
+or deflated plaintext, and scanned when it decodes), and reports the
+disagreement itself.
 
 ## Remediation
 Treat the archive as crafted. Regenerate it with a standard tool from a
 trusted source.",
     references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
+};
+
+pub static POLYGLOT_PREFIX: Rule = Rule {
+    id: "AISEC-ARC-008",
+    name: "zip-polyglot-prefix",
+    summary: "Bytes precede a zip archive: the file is a zip and something else at once",
+    default_severity: Severity::High,
+    explanation: "\
+## What it finds
+A zip archive (`.keras`, `.npz`, a torch checkpoint, an MLflow or ONNX
+bundle, any `.zip`) with bytes in front of its first entry: zeros, a shell
+script, another file format. The central directory is found from the end of
+the file, as Python's `zipfile` finds it, whether or not its offsets count the
+prefix.
+
+## Why it matters
+Loaders that locate the archive from its end record (Python's `zipfile`, and
+so Keras, NumPy and torch's Python side) open such a file normally: a Lambda
+layer or pickle inside still runs. Tools that check the first bytes for
+`PK\\x03\\x04` do not see a zip and pass it, and the same file can run as a
+script or parse as another format for whoever reads it from byte 0. aisec
+scans the members and the prefix, and reports the polyglot itself. Legitimate
+model files never carry a prefix; self-extracting archives and launchers
+glued to a jar do, and have no place among model artifacts.
+
+## Remediation
+Do not load the file. Rebuild the archive from a trusted source with a
+standard tool, which writes the first entry at byte 0.",
+    references: &[refs::CWE_20, refs::CWE_646, refs::ATLAS_SUPPLY_CHAIN],
 };
 
 pub static RULES: &[&Rule] = &[
@@ -164,4 +204,5 @@ pub static RULES: &[&Rule] = &[
     &DUPLICATE_ENTRY,
     &UNSCANNABLE_MEMBER,
     &HEADER_MISMATCH,
+    &POLYGLOT_PREFIX,
 ];
