@@ -9,7 +9,65 @@
 //! a gadget global, or glue such a name together from string literals, all of
 //! which are visible in the token stream.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use minijinja::machinery::Token;
+
+/// Byte strings one of which every sandbox escape spells somewhere: dunders
+/// (and the escapes that build an underscore inside a string literal),
+/// gadget globals, Flask's request and config objects, the `attr` filter.
+/// Used only to decide whether a text file under a name that does not say
+/// Jinja is worth lexing; the lexer decides what it is.
+const SSTI_MARKERS: &[&str] = &[
+    "__class__",
+    "__globals__",
+    "__subclasses__",
+    "__builtins__",
+    "__import__",
+    "__mro__",
+    "__base__",
+    "__init__",
+    "__dict__",
+    "__getattribute__",
+    "__getitem__",
+    "_TemplateReference",
+    // `'__gl' ~ 'obals__'`: glued dunders start or end with the underscores.
+    "'__",
+    "\"__",
+    "__'",
+    "__\"",
+    "\\x5f",
+    "\\u005f",
+    "\\U0000005f",
+    "\\137",
+    "\\N{LOW LINE}",
+    "cycler",
+    "joiner",
+    "namespace",
+    "lipsum",
+    "request.application",
+    "url_for",
+    "get_flashed_messages",
+    "attr(",
+    "attr (",
+];
+
+static SSTI_FINDER: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| AhoCorasick::new(SSTI_MARKERS).ok());
+
+/// Could this text be a Jinja template that escapes its sandbox? A `{{` or
+/// `{%` and one of [`SSTI_MARKERS`], each found in one pass (memchr,
+/// Aho-Corasick). A prefilter only: what it passes is lexed by
+/// [`analyse`].
+pub fn looks_like_ssti(bytes: &[u8]) -> bool {
+    let opens_tag =
+        memchr::memchr_iter(b'{', bytes).any(|i| matches!(bytes.get(i + 1), Some(b'{' | b'%')));
+    opens_tag
+        && SSTI_FINDER
+            .as_ref()
+            .is_none_or(|finder| finder.is_match(bytes))
+}
 
 /// Tokens looked at per template; real chat templates have a few thousand.
 const MAX_TOKENS: usize = 1_000_000;
@@ -312,6 +370,23 @@ mod tests {
         let a = analyse("{{ cycler('a','b').next() }}");
         assert!(a.issues.iter().all(|i| i.severity == Sev::Suspicious));
         assert!(!a.issues.is_empty());
+    }
+
+    #[test]
+    fn the_prefilter_needs_a_tag_and_a_marker() {
+        assert!(looks_like_ssti(
+            b"{{ config.__class__.__base__.__subclasses__() }}"
+        ));
+        assert!(looks_like_ssti(b"{% set x = ''|attr('\\x5f\\x5fclass') %}"));
+        assert!(looks_like_ssti(b"{{ x['__gl' ~ 'obals__'] }}"));
+        // Markers without a tag, tags without a marker.
+        assert!(!looks_like_ssti(
+            b"class Foo:\n    def __init__(self): pass\n"
+        ));
+        assert!(!looks_like_ssti(
+            b"<p>{{ user.name }}</p> {% if a %}b{% endif %}"
+        ));
+        assert!(!looks_like_ssti(b"{ \"a\": 1 } __init__"));
     }
 
     proptest::proptest! {

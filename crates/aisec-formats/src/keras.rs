@@ -43,11 +43,91 @@ pub enum KerasIssue {
     },
 }
 
-/// Is this JSON a Keras model config? (`class_name` + `config`, and Keras
-/// mentioned somewhere: `keras_version`, `module: keras...`, `backend`.)
+/// Is this JSON a Keras model config by what it says? (`class_name` +
+/// `config`, and Keras mentioned somewhere: `keras_version`,
+/// `module: keras...`.) A config that never says "keras" is still found by
+/// its shape ([`is_keras_structure`]) or by where it is stored
+/// ([`is_keras_archive_config`]).
 pub fn looks_like_keras(text: &[u8]) -> bool {
-    let has = |n: &[u8]| text.windows(n.len()).any(|w| w == n);
+    let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
     has(b"\"class_name\"") && has(b"\"config\"") && has(b"keras")
+}
+
+/// Cheap byte test before a parse: could this JSON hold a Keras config?
+/// `"class_name"` spelled out, or `\u` escapes (`"class\u005fname"`, which
+/// `json.loads` decodes and a byte search does not see) beside `"config"`.
+pub fn might_be_keras(text: &[u8]) -> bool {
+    let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+    has(b"\"config\"") && (has(b"\"class_name\"") || has(b"\\u"))
+}
+
+/// `config.json` inside a `.keras` archive: the file `keras.models.load_model`
+/// deserialises, whatever its content mentions. `member` is the `!`-joined
+/// member path, `path` the file on disk (the container when the member sits
+/// at the first level).
+pub fn is_keras_archive_config(path: &str, member: Option<&str>) -> bool {
+    let Some(member) = member else {
+        return false;
+    };
+    let (container, name) = match member.rsplit_once(aisec_core::MEMBER_SEPARATOR) {
+        Some((outer, name)) => (outer, name),
+        None => (path, member),
+    };
+    let base = |p: &str| {
+        p.rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(p)
+            .to_ascii_lowercase()
+    };
+    base(name) == "config.json" && base(container).ends_with(".keras")
+}
+
+/// Objects looked at by [`is_keras_structure`] before it gives up.
+const MAX_SHAPE_NODES: usize = 100_000;
+
+/// Is this parsed JSON shaped like a Keras model config, whatever it
+/// mentions? The top level is what `deserialize_keras_object` and
+/// `model_from_json` take (`class_name` string + `config` object), or some
+/// object within holds a layer list (`config.layers` of `class_name`
+/// objects) or a `Lambda` layer.
+pub fn is_keras_structure(v: &Value) -> bool {
+    if is_serialised_object(v) {
+        return true;
+    }
+    let mut todo: Vec<(&Value, u32)> = vec![(v, 0)];
+    let mut seen = 0usize;
+    while let Some((node, depth)) = todo.pop() {
+        seen += 1;
+        if seen > MAX_SHAPE_NODES || depth > MAX_DEPTH {
+            break;
+        }
+        match node {
+            Value::Object(map) => {
+                if is_serialised_object(node) {
+                    let class = map.get("class_name").and_then(Value::as_str);
+                    let layers = map
+                        .get("config")
+                        .and_then(|c| c.get("layers"))
+                        .and_then(Value::as_array)
+                        .is_some_and(|l| l.iter().any(is_serialised_object));
+                    if layers || class == Some("Lambda") {
+                        return true;
+                    }
+                }
+                todo.extend(map.values().map(|c| (c, depth + 1)));
+            }
+            Value::Array(items) => todo.extend(items.iter().map(|c| (c, depth + 1))),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `{"class_name": "...", "config": {...}}`: a serialised Keras object.
+fn is_serialised_object(v: &Value) -> bool {
+    v.get("class_name").is_some_and(Value::is_string)
+        && v.get("config")
+            .is_some_and(|c| c.is_object() || c.is_array())
 }
 
 pub fn analyse(config: &Value) -> Vec<KerasIssue> {
@@ -73,10 +153,12 @@ fn walk(v: &Value, depth: u32, out: &mut Vec<KerasIssue>) {
                 let function = cfg.and_then(|c| c.get("function"));
                 // Keras 3: {"class_name": "__lambda__", "config": {"code": base64}};
                 // Keras 2: ["<base64 marshal>", null, null] with function_type "lambda".
-                let keras3_code = function
-                    .and_then(|f| f.get("config"))
-                    .and_then(|c| c.get("code"))
-                    .and_then(Value::as_str);
+                let keras3_code = function.and_then(|f| {
+                    f.get("config")
+                        .and_then(|c| c.get("code"))
+                        .or_else(|| f.get("code"))
+                        .and_then(Value::as_str)
+                });
                 let keras2_lambda = cfg
                     .and_then(|c| c.get("function_type"))
                     .and_then(Value::as_str)

@@ -27,6 +27,7 @@ pub mod proto;
 pub mod rules;
 pub mod safetensors;
 pub mod torchscript;
+pub mod yaml_templates;
 
 use aisec_core::{
     Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, SiblingError,
@@ -46,14 +47,77 @@ fn is_template_file(name: &str) -> bool {
     lower.ends_with(".jinja") || lower.ends_with(".jinja2") || lower.ends_with(".j2")
 }
 
-/// JSON that carries the keys we judge; a cheap byte search before any parse.
+/// Why a file is judged as a JSON model config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConfigVia {
+    /// `.json` with the keys we judge (a cheap byte search before any parse),
+    /// or `config.json` in a `.keras` archive: a parse error is reported.
+    Name,
+    /// Any other text that starts like a JSON object and may hold a Keras
+    /// config (`model.json` renamed, no extension): judged as Keras only, and
+    /// silent when it does not parse.
+    Content,
+}
+
+fn model_config(file: &FileInput<'_>) -> Option<ConfigVia> {
+    if file.kind != FileKind::Text || file.bytes.len() > MAX_CONFIG_JSON {
+        return None;
+    }
+    if keras::is_keras_archive_config(file.path, file.member) {
+        return Some(ConfigVia::Name);
+    }
+    if file.extension().as_deref() == Some("json") {
+        let keys = contains(file.bytes, b"\"auto_map\"")
+            || contains(file.bytes, b"chat_template\"")
+            || keras::might_be_keras(file.bytes);
+        return keys.then_some(ConfigVia::Name);
+    }
+    let object = file
+        .bytes
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(file.bytes)
+        .trim_ascii_start()
+        .starts_with(b"{");
+    (object && keras::might_be_keras(file.bytes)).then_some(ConfigVia::Content)
+}
+
 fn is_model_config(file: &FileInput<'_>) -> bool {
+    model_config(file).is_some()
+}
+
+/// Text files bigger than this are not templates; skip the prefilter.
+const MAX_SNIFFED_TEMPLATE: usize = 16 * 1024 * 1024;
+
+/// Extensions under which a text file is judged as a Jinja template by its
+/// content (a name that does not say Jinja does not stop a loader that is
+/// told to read it: `.template`, `.tmpl`, `.html` template folders, prompt
+/// files, no extension). Source code (`.py`: f-strings spell `{{` and
+/// classes spell `__init__`) and documentation (`.md`, `.rst`: write-ups of
+/// payloads) are left out.
+const SNIFFED_TEMPLATE_EXTENSIONS: &[&str] = &[
+    "template", "tmpl", "tpl", "jinja", "jinja2", "j2", "html", "htm", "xhtml", "xml", "txt",
+    "text", "prompt", "chat",
+];
+
+/// A text file under another name whose content may be a Jinja sandbox
+/// escape ([`jinja::looks_like_ssti`]).
+fn is_sniffed_template(file: &FileInput<'_>) -> bool {
     file.kind == FileKind::Text
-        && file.name().to_ascii_lowercase().ends_with(".json")
-        && file.bytes.len() <= MAX_CONFIG_JSON
-        && (contains(file.bytes, b"\"auto_map\"")
-            || contains(file.bytes, b"\"chat_template\"")
-            || keras::looks_like_keras(file.bytes))
+        && file.bytes.len() <= MAX_SNIFFED_TEMPLATE
+        && !is_template_file(file.name())
+        && file.name() != "MLmodel"
+        && file
+            .extension()
+            .is_none_or(|e| SNIFFED_TEMPLATE_EXTENSIONS.contains(&e.as_str()))
+        && jinja::looks_like_ssti(file.bytes)
+}
+
+/// YAML that may hold a chat template under a template key.
+fn is_yaml_template_candidate(file: &FileInput<'_>) -> bool {
+    file.kind == FileKind::Text
+        && file.bytes.len() <= MAX_CONFIG_YAML
+        && matches!(file.extension().as_deref(), Some("yaml" | "yml"))
+        && yaml_templates::mentions_chat_template(file.bytes)
 }
 
 /// YAML or JSON bigger than this is not a Hydra config; skip the parse.
@@ -83,7 +147,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 fn line_at(bytes: &[u8], offset: usize) -> u32 {
@@ -119,6 +183,8 @@ impl Scanner for FormatsScanner {
             && (is_template_file(file.name()) || file.name() == "MLmodel"))
             || is_model_config(file)
             || is_hydra_candidate(file)
+            || is_sniffed_template(file)
+            || is_yaml_template_candidate(file)
             || file.member.is_some_and(torchscript::is_torchscript_source)
     }
 
@@ -136,6 +202,12 @@ impl Scanner for FormatsScanner {
         let mut out = scan_format(file, ctx);
         if is_hydra_candidate(file) {
             out.extend(scan_hydra(file));
+        }
+        if is_sniffed_template(file) {
+            out.extend(scan_sniffed_template(file));
+        }
+        if is_yaml_template_candidate(file) {
+            out.extend(scan_yaml_templates(file));
         }
         out
     }
@@ -161,9 +233,55 @@ fn scan_format(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
             }
         }
         (FileKind::Text, _) if file.name() == "MLmodel" => scan_mlflow(file),
-        _ if is_model_config(file) => scan_config(file),
-        _ => Vec::new(),
+        _ => match model_config(file) {
+            Some(via) => scan_config(file, via),
+            None => Vec::new(),
+        },
     }
+}
+
+/// A text file judged a template by its content, not its name: only what
+/// reaches Python internals or hides the attribute it reads (escapes and
+/// computed attribute names) is reported; a gadget name alone or Jinja that
+/// does not parse says nothing about a file that may not be Jinja at all
+/// (HTML, Go and Angular templates share the braces). Not UTF-8: Jinja's
+/// loaders decode strictly, so such a file never renders.
+fn scan_sniffed_template(file: &FileInput<'_>) -> Vec<Finding> {
+    let Ok(text) = std::str::from_utf8(file.bytes) else {
+        return Vec::new();
+    };
+    let mut out = template_findings(file, text, 0, 0);
+    out.retain(|f| f.rule_id == rules::TEMPLATE_INJECTION.id && f.severity >= Severity::High);
+    out
+}
+
+/// `chat_template` values in YAML, judged like a JSON tokenizer config's.
+fn scan_yaml_templates(file: &FileInput<'_>) -> Vec<Finding> {
+    let Ok(text) = std::str::from_utf8(file.bytes) else {
+        return Vec::new();
+    };
+    let found = yaml_templates::read(text);
+    let mut out: Vec<Finding> = found
+        .templates
+        .iter()
+        .flat_map(|t| template_findings(file, &t.source, 0, t.line))
+        .collect();
+    // Broken YAML after a template key: the loader's reader may see more.
+    if let (Some((line, why)), false) = (&found.error, found.templates.is_empty()) {
+        out.push(
+            Finding::new(
+                &generic::MALFORMED,
+                file,
+                format!(
+                    "YAML with chat templates does not parse past line {line}: {}",
+                    excerpt(why)
+                ),
+            )
+            .severity(Severity::Low)
+            .line(*line, None),
+        );
+    }
+    out
 }
 
 fn scan_safetensors(file: &FileInput<'_>) -> Vec<Finding> {
@@ -823,9 +941,10 @@ fn scan_mlflow(file: &FileInput<'_>) -> Vec<Finding> {
         .collect()
 }
 
-fn scan_config(file: &FileInput<'_>) -> Vec<Finding> {
+fn scan_config(file: &FileInput<'_>, via: ConfigVia) -> Vec<Finding> {
     let value: Value = match serde_json::from_slice(file.bytes) {
         Ok(v) => v,
+        Err(_) if via == ConfigVia::Content => return Vec::new(),
         Err(e) => {
             return vec![
                 Finding::new(&generic::MALFORMED, file, format!("invalid JSON: {e}"))
@@ -833,12 +952,21 @@ fn scan_config(file: &FileInput<'_>) -> Vec<Finding> {
             ];
         }
     };
-    let Some(obj) = value.as_object() else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    if keras::looks_like_keras(file.bytes) {
+    // Keras by what the file says, by where it is stored (`config.json` of a
+    // `.keras` archive), or by its shape: an attacker's config need not
+    // mention Keras at all.
+    if keras::looks_like_keras(file.bytes)
+        || keras::is_keras_archive_config(file.path, file.member)
+        || keras::is_keras_structure(&value)
+    {
         out.extend(keras_findings(file, &value, None));
+    }
+    let Some(obj) = value.as_object() else {
+        return out;
+    };
+    if via == ConfigVia::Content {
+        return out;
     }
     if let Some(map) = obj.get("auto_map").and_then(Value::as_object) {
         let line = find(file.bytes, b"\"auto_map\"")
@@ -867,8 +995,11 @@ fn scan_config(file: &FileInput<'_>) -> Vec<Finding> {
             }
         }
     }
-    if let Some(template) = obj.get("chat_template") {
-        let line = find(file.bytes, b"\"chat_template\"")
+    for (key, template) in obj
+        .iter()
+        .filter(|(k, _)| yaml_templates::is_template_key(k))
+    {
+        let line = find(file.bytes, format!("\"{key}\"").as_bytes())
             .map(|o| line_at(file.bytes, o))
             .unwrap_or(1);
         let templates: Vec<&str> = match template {
@@ -1180,6 +1311,178 @@ mod tests {
             .is_empty()
         );
         assert!(run("script.py", b"cfg = {'_target_': 'os.system'}\n").is_empty());
+    }
+
+    /// A member of `parent` as an archive scanner hands it on.
+    fn run_member(parent: &str, member: &str, bytes: &[u8]) -> Vec<Finding> {
+        let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(FormatsScanner)];
+        let limits = Limits::default();
+        let ctx = ScanContext::new(&limits, &scanners);
+        let outer = FileInput::on_disk(parent, Path::new(parent), b"");
+        ctx.scan_member(&outer, member, bytes)
+    }
+
+    /// A Keras 3 config that never says "keras": no `module` keys, the
+    /// version only in `metadata.json`.
+    const SILENT_KERAS: &[u8] = br#"{"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [null, 2]}},
+        {"class_name": "Lambda", "config": {"name": "evil", "function": {"class_name": "__lambda__",
+            "config": {"code": "4wEAAAAAAAAAAAAAAAEAAAAFAAAAQwAAAHMOAAAAdABqAWQBgwFTACkCTnoKZWNobyBwd25lZCkC2gJvc9oGc3lzdGVtKQHaAXipAHIFAAAA", "defaults": null, "closure": null}}}}
+    ]}, "build_config": {"input_shape": [null, 2]}}"#;
+
+    #[test]
+    fn keras_configs_that_never_say_keras() {
+        let lambda = |found: &[Finding]| {
+            found
+                .iter()
+                .filter(|f| f.rule_id == "AISEC-MOD-008" && f.severity == Severity::Critical)
+                .count()
+        };
+        // The member of a `.keras` zip, as the archive scanner hands it on,
+        // also nested in another archive and under a `./` prefix.
+        let found = run_member("model.keras", "config.json", SILENT_KERAS);
+        assert_eq!(lambda(&found), 1, "{found:?}");
+        assert!(found[0].message.contains("evil"));
+        let found = run_member("bundle.zip", "models/m.keras!./config.json", SILENT_KERAS);
+        assert_eq!(lambda(&found), 1, "{found:?}");
+        // By shape: a config.json member of any zip (metadata.json +
+        // config.json + model.weights.h5 renamed), a model.json on disk, JSON
+        // under no extension, a Lambda layer on its own.
+        assert_eq!(lambda(&run_member("m.zip", "config.json", SILENT_KERAS)), 1);
+        assert_eq!(lambda(&run("model.json", SILENT_KERAS)), 1);
+        assert_eq!(lambda(&run("model_config", SILENT_KERAS)), 1);
+        let bare = br#"{"class_name": "Lambda", "config": {"name": "l", "function": {"class_name": "__lambda__", "config": {"code": "4wEA"}}}}"#;
+        assert_eq!(lambda(&run("layer.json", bare)), 1);
+        // `class\u005fname` hides the key from a byte search, not from json.loads.
+        let escaped = br#"{"class\u005fname": "Sequential", "config": {"layers": [{"class\u005fname": "Lambda", "config": {"name": "e", "function": {"class_name": "__lambda__", "config": {"code": "4wEA"}}}}]}}"#;
+        assert_eq!(lambda(&run("cfg.json", escaped)), 1);
+        // Anything in `config.json` of a .keras is Keras: a foreign module
+        // object with nothing else Keras-like about it.
+        let foreign = br#"{"class_name": "system", "module": "os", "config": {}}"#;
+        let found = run_member("model.keras", "config.json", foreign);
+        assert_eq!(
+            rs(&found[0]),
+            ("AISEC-MOD-009", Severity::Critical),
+            "{found:?}"
+        );
+        // Benign: a clean Keras config, a Hugging Face config.json in a zip,
+        // and JSON that is not a config under no extension.
+        let clean = br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 2}}]}}"#;
+        assert!(run_member("model.keras", "config.json", clean).is_empty());
+        let hf = br#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}"#;
+        assert!(run_member("m.zip", "config.json", hf).is_empty());
+        assert!(
+            run_member(
+                "model.keras",
+                "metadata.json",
+                br#"{"keras_version": "3.6.0"}"#
+            )
+            .is_empty()
+        );
+        assert!(run("notes", b"{ \"config\": broken, \"class_name\"").is_empty());
+    }
+
+    /// ModelAudit's `jinja2/malicious_subprocess.template`.
+    const SUBPROCESS_SSTI: &[u8] = b"{{ config.__class__.__base__.__subclasses__()[104].__init__.__globals__['sys'].modules['subprocess'].call(['whoami']) }}\n";
+
+    #[test]
+    fn jinja_payloads_under_names_that_do_not_say_jinja() {
+        for name in [
+            "malicious_subprocess.template",
+            "prompt.tmpl",
+            "templates/chat.html",
+            "chat_template.txt",
+            "chat_template",
+            "x.jinja2",
+            "x.j2",
+        ] {
+            let found = run(name, SUBPROCESS_SSTI);
+            assert_eq!(found.len(), 1, "{name}: {found:?}");
+            assert_eq!(
+                rs(&found[0]),
+                ("AISEC-MOD-001", Severity::Critical),
+                "{name}"
+            );
+            assert_eq!(found[0].location.line, Some(1), "{name}");
+        }
+        // Computed attribute names are high there too.
+        let hidden = b"{{ ''|attr(['_','_','class','_','_']|join) }}";
+        assert_eq!(
+            rs(&run("a.template", hidden)[0]),
+            ("AISEC-MOD-001", Severity::High)
+        );
+        // A payload after benign markup, lines counted from the file.
+        let page = b"<html>\n<body>\n<p>{{ user.name }}</p>\n{{ lipsum.__globals__['os'].popen('echo pwned').read() }}\n</body></html>\n";
+        let found = run("index.html", page);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].location.line, Some(4));
+    }
+
+    #[test]
+    fn templates_under_other_names_stay_quiet_when_benign() {
+        // Real Hugging Face chat templates (Llama 3; the namespace idiom).
+        let llama = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+        let ns = "{%- set ns = namespace(found=false) -%}{%- for m in messages -%}{%- if m.role == 'system' -%}{%- set ns.found = true -%}{%- endif -%}{%- endfor -%}{{ raise_exception('x') if not ns.found }}";
+        for (name, text) in [
+            ("chat.template", llama.as_bytes()),
+            ("chat_template", ns.as_bytes()),
+            ("chat.txt", ns.as_bytes()),
+            // Angular/Vue/Go templates: braces, a gadget-like name, no escape.
+            (
+                "page.html",
+                b"<div>{{ config.title }} {{ cycler }}</div><svg xmlns:x=\"namespace\"></svg>",
+            ),
+            (
+                "deploy.tpl",
+                b"{{- define \"x\" -}}{{ .Values.__name }}{{- end -}}",
+            ),
+            // Broken Jinja that is not Jinja at all: no parse-error noise.
+            (
+                "notes.txt",
+                b"{% weird syntax %} and text about __init__ outside tags\n",
+            ),
+            // Python and Markdown are not judged as templates by content.
+            ("model.py", b"print(f\"{{x}} {self.__class__.__name__}\")\n"),
+            ("README.md", SUBPROCESS_SSTI),
+            (
+                "plain.html",
+                b"<p>{{ user.name }}</p>{% if x %}y{% endif %}",
+            ),
+        ] {
+            let found = run(name, text);
+            assert!(found.is_empty(), "{name}: {found:?}");
+        }
+    }
+
+    /// ModelAudit's `jinja2/yaml/malicious_config.yaml`.
+    const YAML_SSTI: &[u8] = b"model_name: test\nchat_template: \"{{ config.__class__.__init__.__globals__['os'].system('rm -rf /') }}\"\n";
+
+    #[test]
+    fn chat_templates_in_yaml() {
+        let found = run("malicious_config.yaml", YAML_SSTI);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(rs(&found[0]), ("AISEC-MOD-001", Severity::Critical));
+        assert_eq!(found[0].location.line, Some(2));
+        let other_keys = b"tokenizer:\n  default_chat_template: |\n    {% for m in messages %}{{ m.content }}{% endfor %}\n    {{ cycler.__init__.__globals__.os.popen('whoami').read() }}\n\"tokenizer.chat_template\": \"{{ ''.__class__ }}\"\n";
+        let found = run("serve.yml", other_keys);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|f| rs(f) == ("AISEC-MOD-001", Severity::Critical))
+        );
+        assert_eq!(found[0].location.line, Some(4), "{found:?}");
+        assert_eq!(found[1].location.line, Some(5), "{found:?}");
+        // Benign templates and mere mentions stay clean.
+        let clean = "chat_template: \"{% for m in messages %}{{ m['content'] }}{% endfor %}\"\nnotes: the chat_template above is upstream's\n";
+        assert!(run("tokenizer.yaml", clean.as_bytes()).is_empty());
+        assert!(run("other.yaml", b"prompt: \"{{ x }}\"\ntext: chat_template\n").is_empty());
+        // The JSON form takes the same keys.
+        let json = br#"{"default_chat_template": "{{ ''.__class__ }}"}"#;
+        assert_eq!(
+            rs(&run("tokenizer_config.json", json)[0]),
+            ("AISEC-MOD-001", Severity::Critical)
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub static TEMPLATE_INJECTION: Rule = Rule {
     explanation: "\
 ## What it finds
 A Jinja2 chat template (GGUF `tokenizer.chat_template`, `tokenizer_config.json`
-`chat_template`, `chat_template.jinja`) that reaches Python object internals:
+`chat_template`/`default_chat_template`, the same keys in YAML,
+`chat_template.jinja`) that reaches Python object internals:
 dunder attributes (`__class__`, `__mro__`, `__subclasses__`, `__globals__`,
 `__builtins__`, `__init__`...), whether written as attributes, subscripts,
 the `attr` filter or strings glued together with `~`/`+`, or the Jinja globals
@@ -28,6 +29,14 @@ that are known sandbox-escape gadgets (`cycler`, `joiner`, `lipsum`, `self`,
 Dunder reach is critical; the `attr` filter with an attribute name assembled
 at render time (`|format`, `|join`, `|replace`, variables) is high, since it
 hides which attribute is read; gadgets and `attr` with a plain name are medium.
+
+Content decides, not the name: a text file under another name (`.template`,
+`.tmpl`, `.html`, `.txt`, no extension...) that opens a Jinja tag and spells
+one of the escape markers is lexed as a template too. There only dunder reach
+and computed attribute names are reported (critical, high): HTML, Angular and
+Go templates share the braces, so a gadget name alone or a parse error says
+nothing about such a file. Source code (`.py`) and documentation (`.md`,
+`.rst`) are not judged this way.
 
 ## Why it matters
 Inference servers render the chat template on every request. Loaders that
@@ -228,7 +237,10 @@ pub static KERAS_LAMBDA: Rule = Rule {
     default_severity: Severity::Critical,
     explanation: "\
 ## What it finds
-A `Lambda` layer in a Keras model config (`.keras`, legacy `.h5`, JSON). When
+A `Lambda` layer in a Keras model config (`.keras`, legacy `.h5`, JSON). A
+config is recognised by where it is stored (`config.json` of a `.keras`
+archive, at any nesting) or by its shape (`class_name` + `config`, layer
+lists, `Lambda` layers), never by whether it mentions Keras. When
 its function is serialised bytecode (Keras 3 `__lambda__` with base64 `code`,
 Keras 2 marshalled functions) the finding is critical; a Lambda that names a
 function is high, since that function must exist in the loading process.
