@@ -134,6 +134,12 @@ enum Opened {
 struct ZipState<'a> {
     bombs_reported: usize,
     bombs_more: usize,
+    /// Whether any bomb counted in bulk was left (partly) unscanned.
+    more_unscanned: bool,
+    /// Members of this archive whose decompression a limit cut short; past
+    /// [`MAX_BOMB_REPORTS`] of them, members whose sizes already claim a
+    /// bomb are not opened at all (and are counted, high, as unscanned).
+    cut: usize,
     /// First-copy name and outcome by (method, compressed bytes).
     opened: HashMap<(u16, &'a [u8]), (String, Opened)>,
 }
@@ -143,30 +149,50 @@ impl ZipState<'_> {
         ZipState {
             bombs_reported: 0,
             bombs_more: 0,
+            more_unscanned: false,
+            cut: 0,
             opened: HashMap::new(),
         }
     }
 
-    fn bomb(&mut self, finding: Finding, findings: &mut Vec<Finding>) {
+    /// Reports a bomb. `unscanned`: a limit cut it, so what lies past the cut
+    /// was not scanned; that hides content, and is high like any limit that
+    /// does (a bomb whose sizes alone are implausible stays medium).
+    fn bomb(&mut self, finding: Finding, unscanned: bool, findings: &mut Vec<Finding>) {
         if self.bombs_reported < MAX_BOMB_REPORTS {
             self.bombs_reported += 1;
-            findings.push(finding);
+            findings.push(if unscanned {
+                finding.severity(Severity::High)
+            } else {
+                finding
+            });
         } else {
             self.bombs_more += 1;
+            self.more_unscanned |= unscanned;
         }
     }
 
     /// The counts of what was reported in bulk, once per archive.
     fn finish(self, file: &FileInput<'_>, findings: &mut Vec<Finding>) {
         if self.bombs_more > 0 {
-            findings.push(Finding::new(
+            let finding = Finding::new(
                 &rules::DECOMPRESSION_BOMB,
                 file,
                 format!(
-                    "{} more zip entries are decompression bombs (only the first {MAX_BOMB_REPORTS} are listed)",
-                    self.bombs_more
+                    "{} more zip entries are decompression bombs (only the first {MAX_BOMB_REPORTS} are listed){}",
+                    self.bombs_more,
+                    if self.more_unscanned {
+                        "; they were not fully scanned"
+                    } else {
+                        ""
+                    }
                 ),
-            ));
+            );
+            findings.push(if self.more_unscanned {
+                finding.severity(Severity::High)
+            } else {
+                finding
+            });
         }
     }
 }
@@ -380,19 +406,22 @@ fn scan_zip(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
                 && entry.method != METHOD_STORED
                 && entry.uncompressed_size / entry.compressed_size
                     > ctx.limits.max_compression_ratio);
-        if declared_bomb {
-            state.bomb(
-                Finding::new(
-                    &rules::DECOMPRESSION_BOMB,
-                    file,
-                    format!(
-                        "zip entry `{name}` claims {} bytes from {} compressed",
-                        entry.uncompressed_size, entry.compressed_size
-                    ),
-                )
-                .evidence(name.clone()),
-                &mut findings,
-            );
+        let claims = || {
+            Finding::new(
+                &rules::DECOMPRESSION_BOMB,
+                file,
+                format!(
+                    "zip entry `{name}` claims {} bytes from {} compressed",
+                    entry.uncompressed_size, entry.compressed_size
+                ),
+            )
+            .evidence(name.clone())
+        };
+        if declared_bomb && state.cut >= MAX_BOMB_REPORTS {
+            // Enough bombs of this archive were opened to their cut: this
+            // one is counted as unscanned rather than inflated again.
+            state.bomb(claims(), true, &mut findings);
+            continue;
         }
         let member = Member {
             name: &name,
@@ -404,7 +433,10 @@ fn scan_zip(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
             expected_crc: Some(entry.crc32),
             declared_bomb,
         };
-        open_member(file, ctx, &member, &mut state, &mut findings);
+        let cut = open_member(file, ctx, &member, &mut state, &mut findings);
+        if declared_bomb {
+            state.bomb(claims(), cut, &mut findings);
+        }
         // The other interpretation, for readers that trust the local header.
         if !sizes_in_descriptor
             && local.compressed_size != entry.compressed_size
@@ -495,14 +527,15 @@ fn flag_on_plaintext(file: &FileInput<'_>, name: &str) -> Finding {
     .reference(rules::CVE_2025_1945)
 }
 
-/// Opens one zip member and scans it as a file of its own.
+/// Opens one zip member and scans it as a file of its own. Returns whether
+/// a limit cut its decompression short (so part of it was not scanned).
 fn open_member<'a>(
     file: &FileInput<'a>,
     ctx: &ScanContext<'_>,
     m: &Member<'_>,
     state: &mut ZipState<'a>,
     findings: &mut Vec<Finding>,
-) {
+) -> bool {
     let bytes: &'a [u8] = file.bytes;
     let name = m.name;
     let start = m.data_start.min(bytes.len() as u64) as usize;
@@ -534,7 +567,7 @@ fn open_member<'a>(
                     || aisec_core::sniff_content(data).is_some();
                 if !plain {
                     findings.push(encrypted_finding(file, name));
-                    return;
+                    return false;
                 }
                 findings.push(flag_on_plaintext(file, name));
             }
@@ -542,11 +575,12 @@ fn open_member<'a>(
             // of a checkpoint just to checksum it. Deflated members are
             // checked below, since they are decompressed anyway.
             findings.extend(ctx.scan_member(file, name, data));
+            false
         }
         METHOD_DEFLATE => {
             let key = (m.method, data);
             match state.opened.get(&key) {
-                Some((_, Opened::Container)) => return,
+                Some((_, Opened::Container)) => return false,
                 Some((first, Opened::Limited)) => {
                     if !m.declared_bomb {
                         let finding = Finding::new(
@@ -557,15 +591,15 @@ fn open_member<'a>(
                             ),
                         )
                         .evidence(name.to_owned());
-                        state.bomb(finding, findings);
+                        state.bomb(finding, true, findings);
                     }
-                    return;
+                    return true;
                 }
                 _ => {}
             }
             let out: Inflated = inflate::inflate(data, false, ctx, file);
             if out.budget_spent() {
-                return;
+                return false;
             }
             let crc_ok = m
                 .expected_crc
@@ -573,11 +607,12 @@ fn open_member<'a>(
             if encrypted {
                 if out.error.is_some() || !crc_ok {
                     findings.push(encrypted_finding(file, name));
-                    return;
+                    return false;
                 }
                 findings.push(flag_on_plaintext(file, name));
             }
             if let Some(why) = out.limit() {
+                state.cut += 1;
                 if !m.declared_bomb {
                     state.bomb(
                         Finding::new(
@@ -586,6 +621,7 @@ fn open_member<'a>(
                             format!("zip entry `{name}` {why}; scanned the first part only"),
                         )
                         .evidence(name.to_owned()),
+                        true,
                         findings,
                     );
                 }
@@ -612,18 +648,25 @@ fn open_member<'a>(
                 .entry(key)
                 .or_insert((name.to_owned(), outcome));
             findings.extend(ctx.scan_member(file, name, &out.data));
+            outcome == Opened::Limited
         }
-        _ if encrypted => findings.push(encrypted_finding(file, name)),
-        other => findings.push(
-            Finding::new(
-                &rules::UNSCANNABLE_MEMBER,
-                file,
-                format!(
-                    "zip entry `{name}` uses compression method {other}, which aisec does not open"
-                ),
-            )
-            .evidence(name.to_owned()),
-        ),
+        _ if encrypted => {
+            findings.push(encrypted_finding(file, name));
+            false
+        }
+        other => {
+            findings.push(
+                Finding::new(
+                    &rules::UNSCANNABLE_MEMBER,
+                    file,
+                    format!(
+                        "zip entry `{name}` uses compression method {other}, which aisec does not open"
+                    ),
+                )
+                .evidence(name.to_owned()),
+            );
+            false
+        }
     }
 }
 
@@ -877,6 +920,7 @@ fn scan_7z(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
                             out.data.len()
                         ),
                     )
+                    .severity(Severity::High)
                     .evidence(entry.name.clone()),
                 );
             }
@@ -898,10 +942,10 @@ fn scan_7z(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
             &rules::DECOMPRESSION_BOMB,
             file,
             format!(
-                "{} more 7z entries are decompression bombs (only the first {MAX_BOMB_REPORTS} are listed)",
+                "{} more 7z entries are decompression bombs (only the first {MAX_BOMB_REPORTS} are listed); they were not fully scanned",
                 bombs - MAX_BOMB_REPORTS
             ),
-        ));
+        ).severity(Severity::High));
     }
     findings.append(&mut member_findings);
     if budget_spent {
@@ -1085,11 +1129,14 @@ fn scan_compressed(file: &FileInput<'_>, ctx: &ScanContext<'_>, kind: FileKind) 
     }
     let what = kind.as_str();
     if let Some(why) = out.limit() {
-        findings.push(Finding::new(
-            &rules::DECOMPRESSION_BOMB,
-            file,
-            format!("{what} stream {why}; scanned the first part only"),
-        ));
+        findings.push(
+            Finding::new(
+                &rules::DECOMPRESSION_BOMB,
+                file,
+                format!("{what} stream {why}; scanned the first part only"),
+            )
+            .severity(Severity::High),
+        );
     }
     if let Some(e) = out.error.take() {
         let what = if claimed {

@@ -67,7 +67,14 @@ or zip entries whose data overlap (the overlapping-entry bomb).
 ## Why it matters
 A few kilobytes that expand to terabytes exhaust the disk or memory of
 whatever unpacks them: a CI runner, a model server, a data pipeline. aisec
-stops decompressing at the limit and scans only what it read.
+stops decompressing at the limit (judged on the compressed bytes consumed so
+far, so a bomb stops after about a megabyte) and scans only what it read.
+A stream cut at a limit is high: what lies past the cut was not scanned, and a
+payload behind a bomb is what such a limit would otherwise hide. A member
+whose recorded sizes alone claim a bomb, and which decompressed within the
+limits, stays medium. Per archive, the first three bombs are listed and the
+rest counted in one finding; identical copies of a bomb or of a nested archive
+are opened once.
 
 ## Remediation
 Do not unpack the archive. Real model and data archives compress by small
