@@ -156,16 +156,13 @@ impl ZipState<'_> {
     }
 
     /// Reports a bomb. `unscanned`: a limit cut it, so what lies past the cut
-    /// was not scanned; that hides content, and is high like any limit that
-    /// does (a bomb whose sizes alone are implausible stays medium).
+    /// was not scanned, which the bulk count says. (Bombs stay at the rule's
+    /// medium: zero-filled tensors compressed past the ratio are real, and a
+    /// pickle, the usual payload, runs from its first bytes, which are read.)
     fn bomb(&mut self, finding: Finding, unscanned: bool, findings: &mut Vec<Finding>) {
         if self.bombs_reported < MAX_BOMB_REPORTS {
             self.bombs_reported += 1;
-            findings.push(if unscanned {
-                finding.severity(Severity::High)
-            } else {
-                finding
-            });
+            findings.push(finding);
         } else {
             self.bombs_more += 1;
             self.more_unscanned |= unscanned;
@@ -188,11 +185,7 @@ impl ZipState<'_> {
                     }
                 ),
             );
-            findings.push(if self.more_unscanned {
-                finding.severity(Severity::High)
-            } else {
-                finding
-            });
+            findings.push(finding);
         }
     }
 }
@@ -920,7 +913,6 @@ fn scan_7z(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
                             out.data.len()
                         ),
                     )
-                    .severity(Severity::High)
                     .evidence(entry.name.clone()),
                 );
             }
@@ -945,7 +937,7 @@ fn scan_7z(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
                 "{} more 7z entries are decompression bombs (only the first {MAX_BOMB_REPORTS} are listed); they were not fully scanned",
                 bombs - MAX_BOMB_REPORTS
             ),
-        ).severity(Severity::High));
+        ));
     }
     findings.append(&mut member_findings);
     if budget_spent {
@@ -1129,14 +1121,11 @@ fn scan_compressed(file: &FileInput<'_>, ctx: &ScanContext<'_>, kind: FileKind) 
     }
     let what = kind.as_str();
     if let Some(why) = out.limit() {
-        findings.push(
-            Finding::new(
-                &rules::DECOMPRESSION_BOMB,
-                file,
-                format!("{what} stream {why}; scanned the first part only"),
-            )
-            .severity(Severity::High),
-        );
+        findings.push(Finding::new(
+            &rules::DECOMPRESSION_BOMB,
+            file,
+            format!("{what} stream {why}; scanned the first part only"),
+        ));
     }
     if let Some(e) = out.error.take() {
         let what = if claimed {

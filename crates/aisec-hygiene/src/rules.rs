@@ -69,10 +69,9 @@ A few kilobytes that expand to terabytes exhaust the disk or memory of
 whatever unpacks them: a CI runner, a model server, a data pipeline. aisec
 stops decompressing at the limit (judged on the compressed bytes consumed so
 far, so a bomb stops after about a megabyte) and scans only what it read.
-A stream cut at a limit is high: what lies past the cut was not scanned, and a
-payload behind a bomb is what such a limit would otherwise hide. A member
-whose recorded sizes alone claim a bomb, and which decompressed within the
-limits, stays medium. Per archive, the first three bombs are listed and the
+Medium, not high: zero-filled tensors compressed past the ratio are real,
+and a pickle runs from its first bytes, which are read; what lies past a cut
+is not scanned, and the finding says so. Per archive, the first three bombs are listed and the
 rest counted in one finding; identical copies of a bomb or of a nested archive
 are opened once.
 
