@@ -416,7 +416,7 @@ fn a_zlib_stream_with_a_bad_checksum_is_malformed_and_still_scanned() {
 
 #[test]
 fn a_name_that_claims_a_stream_without_one_is_malformed() {
-    for ext in ["gz", "xz", "7z", "zst", "lz4", "bz2"] {
+    for ext in ["gz", "xz", "7z", "zst", "lz4", "bz2", "keras", "tar"] {
         let s = scan(&format!("damaged/not-a-stream.{ext}"));
         assert!(
             s.findings
