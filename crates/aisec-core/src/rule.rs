@@ -110,10 +110,64 @@ impl Rule {
         )
     }
 
+    /// The first sentence of the explanation's `## Remediation` section, on
+    /// one line: the `help:` a table finding shows (the rest is one `aisec
+    /// explain ID` away). `None` when the explanation has no such section.
+    ///
+    /// Derived here, once, from the text `aisec explain` prints, so the hint
+    /// and the documentation cannot drift apart.
+    pub fn help(&self) -> Option<String> {
+        // A leading newline makes a section at the very start look like any other.
+        let explanation = format!("\n{}", self.explanation);
+        let section = explanation
+            .split("\n## ")
+            .find_map(|s| s.strip_prefix("Remediation\n"))?;
+        // The first paragraph, lines joined; a list's first item counts as one.
+        let item = |l: &str| l.starts_with("- ") || l.starts_with("* ");
+        let mut lines = section.trim_start().lines().map(str::trim);
+        let first = lines.next().unwrap_or("");
+        let mut text = first
+            .strip_prefix("- ")
+            .or(first.strip_prefix("* "))
+            .unwrap_or(first)
+            .to_owned();
+        for l in lines.take_while(|l| !l.is_empty() && !item(l)) {
+            text.push(' ');
+            text.push_str(l);
+        }
+        let sentence = first_sentence(&text).trim();
+        (!sentence.is_empty()).then(|| sentence.to_owned())
+    }
+
     /// The family prefix of the id (`PKL` in `AISEC-PKL-001`).
     pub fn family(&self) -> &'static str {
         self.id.split('-').nth(1).unwrap_or("")
     }
+}
+
+/// `text` up to the end of its first sentence: a `.`, `!` or `?` outside a
+/// code span and followed by a space and an upper-case letter, or by nothing:
+/// `e.g. the`, `e.g. `x``, `Art. 9`, `3.8.17+` and `` `aisec.toml` `` do not
+/// end one.
+fn first_sentence(text: &str) -> &str {
+    let mut in_code = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => in_code = !in_code,
+            '.' | '!' | '?' if !in_code => {
+                let rest = &text[i + 1..];
+                let ends = rest.is_empty()
+                    || rest
+                        .strip_prefix(' ')
+                        .is_some_and(|r| r.starts_with(char::is_uppercase));
+                if ends {
+                    return &text[..=i];
+                }
+            }
+            _ => {}
+        }
+    }
+    text
 }
 
 /// Two rule tables claimed the same id.
@@ -286,6 +340,41 @@ mod tests {
         explanation: "a",
         references: &[refs::CWE_20],
     };
+
+    fn with_explanation(explanation: &'static str) -> Rule {
+        Rule {
+            explanation,
+            ..A.clone()
+        }
+    }
+
+    #[test]
+    fn help_is_the_first_sentence_of_the_remediation() {
+        let r = with_explanation(
+            "## What it finds\nA thing. More.\n\n## Remediation\nPass `filter=\"data\"` (Python\n3.12+, e.g. the `tar.py` way). Or else. Ignored.\n\nAnother paragraph.",
+        );
+        assert_eq!(
+            r.help().as_deref(),
+            Some("Pass `filter=\"data\"` (Python 3.12+, e.g. the `tar.py` way).")
+        );
+        // A one-sentence section without a full stop, and a first list item.
+        let r = with_explanation("## Remediation\nKeep a documented Art. 9 exception");
+        assert_eq!(
+            r.help().as_deref(),
+            Some("Keep a documented Art. 9 exception")
+        );
+        let r = with_explanation("## Why\nx\n\n## Remediation\n\n- Pin it.\n- Or not.");
+        assert_eq!(r.help().as_deref(), Some("Pin it."));
+        // No section, or an empty one: no help rather than a wrong one.
+        assert_eq!(
+            with_explanation("## Why it matters\nRemediation\nx").help(),
+            None
+        );
+        assert_eq!(
+            with_explanation("## Remediation\n\n## Next\nx").help(),
+            None
+        );
+    }
 
     #[test]
     fn cwe_macro_builds_id_and_url() {
