@@ -401,6 +401,15 @@ fn run_scan(
     if let Some(n) = config.limits.max_nesting {
         limits.max_nesting = n;
     }
+    if let Some(n) = config.limits.max_file_decompressed {
+        limits.max_total_decompressed = n;
+    }
+    if let Some(n) = config.limits.max_file_members {
+        limits.max_total_members = n;
+    }
+    if let Some(n) = config.limits.max_file_seconds {
+        limits.max_file_time = std::time::Duration::from_secs(n);
+    }
     let request = ScanRequest {
         targets: args.paths.clone(),
         walk: WalkOptions {

@@ -485,3 +485,41 @@ fn split_indexes_and_submodules_list_their_tracked_files() {
         "submodule: {report:#}"
     );
 }
+
+/// The per-file work budget is configurable, and reaching it is one high
+/// finding that fails the default gate (content past a limit is unscanned).
+#[test]
+fn the_per_file_budget_is_configurable_and_fails_the_gate_when_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let npz =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats/benign/arrays.npz");
+    std::fs::copy(&npz, dir.path().join("arrays.npz")).unwrap();
+
+    let out = aisec_in(dir.path(), &["scan", ".", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{:?}",
+        findings(&json_report(&out))
+    );
+
+    std::fs::write(
+        dir.path().join("aisec.toml"),
+        "[limits]\nmax-file-members = 1\n",
+    )
+    .unwrap();
+    let out = aisec_in(dir.path(), &["scan", ".", "--format", "json"]);
+    let report = json_report(&out);
+    let budget = with_rule_at(&report, "AISEC-GEN-003", "arrays.npz");
+    assert_eq!(budget.len(), 1, "{:?}", findings(&report));
+    assert_eq!(budget[0]["severity"], "high");
+    assert!(
+        budget[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("archive members"),
+        "{}",
+        budget[0]["message"]
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -60,6 +60,12 @@ pub struct LimitsSection {
     pub max_file_size: Option<u64>,
     pub max_decompressed: Option<u64>,
     pub max_nesting: Option<u32>,
+    /// Decompressed bytes of one top-level file across all nesting levels.
+    pub max_file_decompressed: Option<u64>,
+    /// Archive members of one top-level file across all nesting levels.
+    pub max_file_members: Option<u64>,
+    /// Seconds one top-level file may take, all scanners included.
+    pub max_file_seconds: Option<u64>,
 }
 
 /// A promise that a finding is known and accepted, for a reason, maybe until
@@ -276,6 +282,7 @@ severity = { "AISEC-ARC-004" = "low" }
 
 [limits]
 max-file-size = 1024
+max-file-seconds = 5
 
 [[waiver]]
 rule = "AISEC-PKL-001"
@@ -300,11 +307,12 @@ expires = 2026-02-01
             "2027-01-31"
         );
         assert_eq!(c.limits.max_file_size, Some(1024));
+        assert_eq!(c.limits.max_file_seconds, Some(5));
         assert_eq!(
             c.waivers[1].get_ref().expires.unwrap().to_string(),
             "2026-02-01"
         );
-        assert_eq!(c.line_of(c.waivers[0].span().start), 13);
+        assert_eq!(c.line_of(c.waivers[0].span().start), 14);
     }
 
     fn registry() -> RuleRegistry {
