@@ -470,7 +470,12 @@ fn run_scan(
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     match args.format {
-        OutputFormat::Table => aisec_report::write_table(&report, &mut sink, color)?,
+        OutputFormat::Table => {
+            // Snippets read the findings' lines back from the scanned roots
+            // only; the writer itself never opens a file.
+            let source = aisec_report::DiskLines::new(&args.paths);
+            aisec_report::write_table(&report, rules, &source, &mut sink, color)?
+        }
         OutputFormat::Json => aisec_report::write_json(&report, &mut sink)?,
         OutputFormat::Sarif => aisec_report::write_sarif(&report, rules, &mut sink)?,
     }

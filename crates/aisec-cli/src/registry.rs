@@ -51,4 +51,23 @@ mod tests {
             );
         }
     }
+
+    /// The table's `help:` line comes from each rule's `## Remediation`
+    /// section: every rule must have one that yields a sentence.
+    #[test]
+    fn every_rule_yields_a_help_sentence() {
+        let scanners = super::scanners(None);
+        let registry = super::rules(&scanners);
+        let missing: Vec<&str> = registry
+            .iter()
+            .filter(|r| r.help().is_none_or(|h| h.len() < 10))
+            .map(|r| r.id)
+            .collect();
+        assert!(missing.is_empty(), "no remediation sentence: {missing:?}");
+        if std::env::var_os("AISEC_PRINT_HELP").is_some() {
+            for r in registry.iter() {
+                eprintln!("{} {}", r.id, r.help().unwrap_or_default());
+            }
+        }
+    }
 }

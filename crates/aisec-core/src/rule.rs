@@ -145,10 +145,14 @@ impl Rule {
     }
 }
 
+/// Words whose full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &["art", "cf", "etc", "no", "vs"];
+
 /// `text` up to the end of its first sentence: a `.`, `!` or `?` outside a
-/// code span and followed by a space and an upper-case letter, or by nothing:
-/// `e.g. the`, `e.g. `x``, `Art. 9`, `3.8.17+` and `` `aisec.toml` `` do not
-/// end one.
+/// code span, followed by nothing or by a space and anything but a digit,
+/// unless the word before is an abbreviation (`e.g.`, `i.e.`, `Art.`). So
+/// `e.g. the`, `Art. 9`, `3.8.17+` and `` `aisec.toml` `` do not end one, and
+/// `remove it. aisec does...` does (aisec writes its own name in lower case).
 fn first_sentence(text: &str) -> &str {
     let mut in_code = false;
     for (i, c) in text.char_indices() {
@@ -156,11 +160,15 @@ fn first_sentence(text: &str) -> &str {
             '`' => in_code = !in_code,
             '.' | '!' | '?' if !in_code => {
                 let rest = &text[i + 1..];
+                let word = text[..i].rsplit(' ').next().unwrap_or("");
+                let abbreviation = c == '.'
+                    && (word.contains('.')
+                        || ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a)));
                 let ends = rest.is_empty()
                     || rest
                         .strip_prefix(' ')
-                        .is_some_and(|r| r.starts_with(char::is_uppercase));
-                if ends {
+                        .is_some_and(|r| !r.starts_with(|n: char| n.is_ascii_digit()));
+                if ends && !abbreviation {
                     return &text[..=i];
                 }
             }
@@ -363,6 +371,8 @@ mod tests {
             r.help().as_deref(),
             Some("Keep a documented Art. 9 exception")
         );
+        let r = with_explanation("## Remediation\nRemove it. aisec does not follow links.");
+        assert_eq!(r.help().as_deref(), Some("Remove it."));
         let r = with_explanation("## Why\nx\n\n## Remediation\n\n- Pin it.\n- Or not.");
         assert_eq!(r.help().as_deref(), Some("Pin it."));
         // No section, or an empty one: no help rather than a wrong one.

@@ -2,9 +2,12 @@
 //! (schema in `docs/json-report.md`), [`write_sarif`] for code hosts.
 //!
 //! Invariants: writers only format; they never filter or re-order findings
-//! (the engine did that), so all three formats show the same findings.
+//! (the engine did that), so all three formats show the same findings, and
+//! they never open a file: the table's source snippets come through a
+//! [`SourceLines`] the caller passes ([`DiskLines`] for a scan on disk).
 
 mod sarif;
+mod source;
 mod table;
 
 use std::io::{self, Write};
@@ -12,6 +15,7 @@ use std::io::{self, Write};
 use aisec_core::Report;
 
 pub use sarif::sarif_value;
+pub use source::{DiskLines, MAX_SOURCE_BYTES, NoSource, SourceLines};
 pub use table::write_table;
 
 pub fn write_json(report: &Report, out: &mut dyn Write) -> io::Result<()> {
