@@ -161,9 +161,14 @@ fn first_sentence(text: &str) -> &str {
             '.' | '!' | '?' if !in_code => {
                 let rest = &text[i + 1..];
                 let word = text[..i].rsplit(' ').next().unwrap_or("");
+                let word = word.trim_start_matches('(');
+                // `e.g`, `i.e`: single letters between dots.
+                let dotted = word.contains('.')
+                    && word
+                        .split('.')
+                        .all(|p| p.len() == 1 && p.bytes().all(|b| b.is_ascii_alphabetic()));
                 let abbreviation = c == '.'
-                    && (word.contains('.')
-                        || ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a)));
+                    && (dotted || ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a)));
                 let ends = rest.is_empty()
                     || rest
                         .strip_prefix(' ')
@@ -360,6 +365,15 @@ mod tests {
     fn help_is_the_first_sentence_of_the_remediation() {
         let r = with_explanation(
             "## What it finds\nA thing. More.\n\n## Remediation\nPass `filter=\"data\"` (Python\n3.12+, e.g. the `tar.py` way). Or else. Ignored.\n\nAnother paragraph.",
+        );
+        assert_eq!(
+            r.help().as_deref(),
+            Some("Pass `filter=\"data\"` (Python 3.12+, e.g. the `tar.py` way).")
+        );
+        let r = with_explanation("## Remediation\nPin it (`FROM x@sha256:...`). Tags move.");
+        assert_eq!(r.help().as_deref(), Some("Pin it (`FROM x@sha256:...`)."));
+        let r = with_explanation(
+            "## Remediation\nPass `filter=\"data\"` (Python\n3.12+, e.g. the `tar.py` way). Or else.",
         );
         assert_eq!(
             r.help().as_deref(),

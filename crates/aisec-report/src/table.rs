@@ -436,6 +436,30 @@ Dockerfile
     }
 
     #[test]
+    fn carets_count_printed_characters_and_stop_at_the_cap() {
+        let long = "x".repeat(70);
+        let source = Lines(HashMap::from([
+            (("a.yaml", 1), "naïve: é"),
+            (
+                ("a.yaml", 2),
+                Box::leak(format!("k: {long} tail").into_boxed_str()) as &str,
+            ),
+        ]));
+        // Column 9 is a byte offset: after the two-byte `ï` and `é` starts there.
+        let f = Finding::at_path(&IAC, "a.yaml", "m").line(1, Some(9));
+        let text = table(&report(vec![f]), &source, false);
+        assert!(
+            text.contains("1 | naïve: é\n             |        ^\n"),
+            "{text}"
+        );
+        // A column past what the quote shows points at its `…`.
+        let f = Finding::at_path(&IAC, "a.yaml", "m").line(2, Some(76));
+        let text = table(&report(vec![f]), &source, false);
+        let caret = format!("             | {}^\n", " ".repeat(EXCERPT_CHARS));
+        assert!(text.contains(&caret), "{text}");
+    }
+
+    #[test]
     fn colour_only_when_asked() {
         let f = Finding::at_path(&IAC, "Dockerfile", "m").line(1, Some(3));
         let plain = table(&report(vec![f.clone()]), &dockerfile(), false);
