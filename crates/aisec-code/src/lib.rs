@@ -66,10 +66,11 @@ pub fn source_kind(file: &FileInput<'_>) -> Option<SourceKind> {
     if file.kind != FileKind::Text {
         return None;
     }
-    match file.extension().as_deref() {
-        Some("py" | "pyw" | "py3") => return Some(SourceKind::Python),
-        Some("ipynb") => return Some(SourceKind::Notebook),
-        _ => {}
+    if file.has_extension_in(&["py", "pyw", "py3"]) {
+        return Some(SourceKind::Python);
+    }
+    if file.has_extension("ipynb") {
+        return Some(SourceKind::Notebook);
     }
     let head = &file.bytes[..file.bytes.len().min(HEAD)];
     if head.starts_with(b"#!") {

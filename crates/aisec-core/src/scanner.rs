@@ -95,11 +95,25 @@ impl<'a> FileInput<'a> {
         }
     }
 
-    /// Lower-cased extension of [`Self::name`], without the dot.
-    pub fn extension(&self) -> Option<String> {
-        self.name()
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
+    /// Extension of [`Self::name`] as written (case kept), without the dot.
+    /// Borrowed, because every scanner's `detect` asks for it on every file
+    /// and member; compare with [`Self::has_extension`].
+    pub fn extension_str(&self) -> Option<&'a str> {
+        self.name().rsplit_once('.').map(|(_, e)| e)
+    }
+
+    /// Is the extension `ext` (given lower-case, without the dot), in any
+    /// ASCII case?
+    pub fn has_extension(&self, ext: &str) -> bool {
+        self.extension_str()
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    }
+
+    /// Is the extension one of `exts` (lower-case, without the dot), in any
+    /// ASCII case?
+    pub fn has_extension_in(&self, exts: &[&str]) -> bool {
+        self.extension_str()
+            .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
     }
 
     /// `path!member` as shown to users.
@@ -558,7 +572,13 @@ mod tests {
         assert_eq!(f.name(), "m.zip");
         f.member = Some("a/b.tar!c/Data.PKL");
         assert_eq!(f.name(), "Data.PKL");
-        assert_eq!(f.extension().as_deref(), Some("pkl"));
+        assert_eq!(f.extension_str(), Some("PKL"));
+        assert!(f.has_extension("pkl"));
+        assert!(f.has_extension_in(&["npz", "pkl"]));
+        assert!(!f.has_extension("pk"));
         assert_eq!(f.display(), "dir/m.zip!a/b.tar!c/Data.PKL");
+        f.member = Some("noext");
+        assert_eq!(f.extension_str(), None);
+        assert!(!f.has_extension(""));
     }
 }

@@ -43,16 +43,16 @@ impl Scanner for DataScanner {
         if file.kind != FileKind::Text {
             return false;
         }
-        match file.extension().as_deref() {
-            Some(ext) if TEXT_DATASET_EXTENSIONS.contains(&ext) => true,
-            // `.json` only when it is JSON Lines in disguise: config files are not datasets.
-            Some("json") => {
-                let head = &file.bytes[..file.bytes.len().min(64 * 1024)];
-                readers::json::first_line_is_record(head)
-                    && head.iter().filter(|b| **b == b'\n').count() >= 2
-            }
-            _ => false,
+        if file.has_extension_in(TEXT_DATASET_EXTENSIONS) {
+            return true;
         }
+        // `.json` only when it is JSON Lines in disguise: config files are not datasets.
+        if file.has_extension("json") {
+            let head = &file.bytes[..file.bytes.len().min(64 * 1024)];
+            return readers::json::first_line_is_record(head)
+                && head.iter().filter(|b| **b == b'\n').count() >= 2;
+        }
+        false
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {

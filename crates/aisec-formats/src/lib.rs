@@ -29,11 +29,13 @@ pub mod safetensors;
 pub mod torchscript;
 pub mod yaml_templates;
 
+use aho_corasick::AhoCorasick;
 use aisec_core::{
     Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity, SiblingError,
     excerpt, generic,
 };
 use serde_json::Value;
+use std::sync::LazyLock;
 
 pub use rules::RULES;
 
@@ -66,11 +68,8 @@ fn model_config(file: &FileInput<'_>) -> Option<ConfigVia> {
     if keras::is_keras_archive_config(file.path, file.member) {
         return Some(ConfigVia::Name);
     }
-    if file.extension().as_deref() == Some("json") {
-        let keys = contains(file.bytes, b"\"auto_map\"")
-            || contains(file.bytes, b"chat_template\"")
-            || keras::might_be_keras(file.bytes);
-        return keys.then_some(ConfigVia::Name);
+    if file.has_extension("json") {
+        return config_markers(file.bytes, true).then_some(ConfigVia::Name);
     }
     let object = file
         .bytes
@@ -78,7 +77,46 @@ fn model_config(file: &FileInput<'_>) -> Option<ConfigVia> {
         .unwrap_or(file.bytes)
         .trim_ascii_start()
         .starts_with(b"{");
-    (object && keras::might_be_keras(file.bytes)).then_some(ConfigVia::Content)
+    (object && config_markers(file.bytes, false)).then_some(ConfigVia::Content)
+}
+
+/// What [`config_markers`] looks for, by index: the Hugging Face keys, then
+/// [`keras::might_be_keras`]'s.
+const CONFIG_MARKERS: [&[u8]; 5] = [
+    b"\"auto_map\"",
+    b"chat_template\"",
+    b"\"config\"",
+    b"\"class_name\"",
+    b"\\u",
+];
+
+/// One automaton for [`CONFIG_MARKERS`]: every `.json` up to
+/// [`MAX_CONFIG_JSON`] is searched, and one pass replaces up to five.
+static CONFIG_FINDER: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| AhoCorasick::new(CONFIG_MARKERS).ok());
+
+/// The byte test before a config parse, in one pass: an `auto_map` or
+/// `chat_template` key (when `hf`), or what [`keras::might_be_keras`] wants.
+/// Stops at the first position that settles it. Matches may overlap
+/// (`"config"class_name"`), as they do for separate searches.
+fn config_markers(bytes: &[u8], hf: bool) -> bool {
+    let Some(finder) = CONFIG_FINDER.as_ref() else {
+        return (hf && (contains(bytes, CONFIG_MARKERS[0]) || contains(bytes, CONFIG_MARKERS[1])))
+            || keras::might_be_keras(bytes);
+    };
+    let (mut config, mut keras_key) = (false, false);
+    for m in finder.find_overlapping_iter(bytes) {
+        match m.pattern().as_usize() {
+            0 | 1 if hf => return true,
+            0 | 1 => {}
+            2 => config = true,
+            _ => keras_key = true,
+        }
+        if config && keras_key {
+            return true;
+        }
+    }
+    false
 }
 
 fn is_model_config(file: &FileInput<'_>) -> bool {
@@ -106,9 +144,7 @@ fn is_sniffed_template(file: &FileInput<'_>) -> bool {
         && file.bytes.len() <= MAX_SNIFFED_TEMPLATE
         && !is_template_file(file.name())
         && file.name() != "MLmodel"
-        && file
-            .extension()
-            .is_none_or(|e| SNIFFED_TEMPLATE_EXTENSIONS.contains(&e.as_str()))
+        && (file.extension_str().is_none() || file.has_extension_in(SNIFFED_TEMPLATE_EXTENSIONS))
         && jinja::looks_like_ssti(file.bytes)
 }
 
@@ -116,7 +152,7 @@ fn is_sniffed_template(file: &FileInput<'_>) -> bool {
 fn is_yaml_template_candidate(file: &FileInput<'_>) -> bool {
     file.kind == FileKind::Text
         && file.bytes.len() <= MAX_CONFIG_YAML
-        && matches!(file.extension().as_deref(), Some("yaml" | "yml"))
+        && file.has_extension_in(&["yaml", "yml"])
         && yaml_templates::mentions_chat_template(file.bytes)
 }
 
@@ -132,10 +168,7 @@ const MAX_LISTED_TARGETS: usize = 8;
 fn is_hydra_candidate(file: &FileInput<'_>) -> bool {
     file.kind == FileKind::Text
         && file.bytes.len() <= MAX_CONFIG_YAML
-        && matches!(
-            file.extension().as_deref(),
-            None | Some("yaml" | "yml" | "json")
-        )
+        && (file.extension_str().is_none() || file.has_extension_in(&["yaml", "yml", "json"]))
         && hydra::mentions_target(file.bytes)
 }
 
@@ -168,7 +201,6 @@ impl Scanner for FormatsScanner {
     }
 
     fn detect(&self, file: &FileInput<'_>) -> bool {
-        let ext = file.extension();
         matches!(
             file.kind,
             FileKind::Safetensors
@@ -176,11 +208,9 @@ impl Scanner for FormatsScanner {
                 | FileKind::Numpy
                 | FileKind::Protobuf
                 | FileKind::Hdf5
-        ) || matches!(
-            ext.as_deref(),
-            Some("safetensors" | "gguf" | "npy" | "onnx" | "pb")
-        ) || (file.kind == FileKind::Text
-            && (is_template_file(file.name()) || file.name() == "MLmodel"))
+        ) || file.has_extension_in(&["safetensors", "gguf", "npy", "onnx", "pb"])
+            || (file.kind == FileKind::Text
+                && (is_template_file(file.name()) || file.name() == "MLmodel"))
             || is_model_config(file)
             || is_hydra_candidate(file)
             || is_sniffed_template(file)
@@ -214,25 +244,26 @@ impl Scanner for FormatsScanner {
 }
 
 fn scan_format(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
-    let ext = file.extension();
-    match (file.kind, ext.as_deref()) {
-        (FileKind::Safetensors, _) | (_, Some("safetensors")) => scan_safetensors(file),
-        (FileKind::Gguf, _) | (_, Some("gguf")) => scan_gguf(file),
-        (FileKind::Numpy, _) | (_, Some("npy")) => scan_numpy(file, ctx),
-        (FileKind::Hdf5, _) => scan_hdf5(file),
-        (_, Some("onnx")) => scan_onnx(file, ctx),
-        (_, Some("pb")) => scan_tensorflow(file, ctx),
-        (FileKind::Text, _) if is_template_file(file.name()) => {
-            match std::str::from_utf8(file.bytes) {
-                Ok(text) => template_findings(file, text, 0, 0),
-                Err(e) => vec![Finding::new(
-                    &generic::MALFORMED,
-                    file,
-                    format!("template is not UTF-8: {e}"),
-                )],
-            }
-        }
-        (FileKind::Text, _) if file.name() == "MLmodel" => scan_mlflow(file),
+    let ext = |e: &str| file.has_extension(e);
+    match file.kind {
+        FileKind::Safetensors => scan_safetensors(file),
+        _ if ext("safetensors") => scan_safetensors(file),
+        FileKind::Gguf => scan_gguf(file),
+        _ if ext("gguf") => scan_gguf(file),
+        FileKind::Numpy => scan_numpy(file, ctx),
+        _ if ext("npy") => scan_numpy(file, ctx),
+        FileKind::Hdf5 => scan_hdf5(file),
+        _ if ext("onnx") => scan_onnx(file, ctx),
+        _ if ext("pb") => scan_tensorflow(file, ctx),
+        FileKind::Text if is_template_file(file.name()) => match std::str::from_utf8(file.bytes) {
+            Ok(text) => template_findings(file, text, 0, 0),
+            Err(e) => vec![Finding::new(
+                &generic::MALFORMED,
+                file,
+                format!("template is not UTF-8: {e}"),
+            )],
+        },
+        FileKind::Text if file.name() == "MLmodel" => scan_mlflow(file),
         _ => match model_config(file) {
             Some(via) => scan_config(file, via),
             None => Vec::new(),
@@ -732,7 +763,7 @@ fn scan_hydra(file: &FileInput<'_>) -> Vec<Finding> {
     // A broken config that already showed Hydra keys: the loader's YAML
     // reader may see more than ours did.
     if let (Some((line, why)), false) = (&config.error, config.targets.is_empty()) {
-        if file.extension().is_some() {
+        if file.extension_str().is_some() {
             out.push(
                 Finding::new(
                     &generic::MALFORMED,
@@ -1021,6 +1052,39 @@ fn scan_config(file: &FileInput<'_>, via: ConfigVia) -> Vec<Finding> {
 mod tests {
     use super::*;
     use aisec_core::{Limits, Scanner};
+
+    #[test]
+    fn one_marker_pass_agrees_with_separate_searches() {
+        let separate = |b: &[u8], hf: bool| {
+            (hf && (contains(b, b"\"auto_map\"") || contains(b, b"chat_template\"")))
+                || keras::might_be_keras(b)
+        };
+        let cases: &[&[u8]] = &[
+            b"",
+            b"{\"k0\": 0, \"k1\": 1}",
+            b"{\"auto_map\": {}}",
+            b"{\"default_chat_template\": \"x\"}",
+            b"{\"config\": {}}",
+            b"{\"class_name\": \"Dense\", \"config\": {}}",
+            b"{\"config\": {\"class\\u005fname\": 1}}",
+            b"\\u \"config\"",
+            // Overlapping markers: the quote ends one and starts the next.
+            b"\"config\"class_name\"",
+            b"\"class_name\"config\"",
+            b"chat_template\"auto_map\"",
+            b"\"chat_template\"config\"\\u",
+        ];
+        for case in cases {
+            for hf in [true, false] {
+                assert_eq!(
+                    config_markers(case, hf),
+                    separate(case, hf),
+                    "{:?} hf={hf}",
+                    String::from_utf8_lossy(case)
+                );
+            }
+        }
+    }
     use std::path::Path;
 
     fn run(name: &str, bytes: &[u8]) -> Vec<Finding> {

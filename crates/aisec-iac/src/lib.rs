@@ -78,13 +78,27 @@ pub enum IacKind {
     Yaml,
 }
 
+/// ASCII case-insensitive `ends_with`, without lower-casing a copy: the
+/// classifier runs on every text file and member.
+fn ends_with_ci(name: &str, suffix: &str) -> bool {
+    let (n, s) = (name.as_bytes(), suffix.as_bytes());
+    n.len() >= s.len() && n[n.len() - s.len()..].eq_ignore_ascii_case(s)
+}
+
+/// ASCII case-insensitive `starts_with`.
+fn starts_with_ci(name: &str, prefix: &str) -> bool {
+    let (n, p) = (name.as_bytes(), prefix.as_bytes());
+    n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p)
+}
+
 fn is_dockerfile_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile")
-        || (lower.starts_with("dockerfile.") && !lower.ends_with(".md") && !lower.ends_with(".txt"))
+    name.eq_ignore_ascii_case("dockerfile")
+        || name.eq_ignore_ascii_case("containerfile")
+        || ends_with_ci(name, ".dockerfile")
+        || ends_with_ci(name, ".containerfile")
+        || (starts_with_ci(name, "dockerfile.")
+            && !ends_with_ci(name, ".md")
+            && !ends_with_ci(name, ".txt"))
 }
 
 /// YAML keys that mark a document this scanner checks.
@@ -102,25 +116,23 @@ pub fn classify(file: &FileInput<'_>) -> Option<IacKind> {
         return None;
     }
     let name = file.name();
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".tf") {
+    if ends_with_ci(name, ".tf") {
         return Some(IacKind::Terraform);
     }
-    if lower.ends_with(".tf.json") {
+    if ends_with_ci(name, ".tf.json") {
         return Some(IacKind::TerraformJson);
     }
     if is_dockerfile_name(name) {
         return Some(IacKind::Dockerfile);
     }
     let head = &file.bytes[..file.bytes.len().min(HEAD)];
-    let ext = file.extension();
-    if matches!(ext.as_deref(), Some("yml" | "yaml")) {
+    if file.has_extension_in(&["yml", "yaml"]) {
         let marked = YAML_MARKERS
             .iter()
-            .any(|m| head.windows(m.len()).any(|w| w == *m));
+            .any(|m| memchr::memmem::find(head, m).is_some());
         return marked.then_some(IacKind::Yaml);
     }
-    if ext.as_deref().is_some_and(|e| NOT_DOCKERFILE.contains(&e)) {
+    if file.has_extension_in(NOT_DOCKERFILE) {
         return None;
     }
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
@@ -140,11 +152,18 @@ impl Scanner for IacScanner {
     }
 
     fn detect(&self, file: &FileInput<'_>) -> bool {
-        classify(file).is_some()
+        let kind = classify(file);
+        if let Some(kind) = kind {
+            LAST_CLASSIFIED.set(Some((Classified::of(file), kind)));
+        }
+        kind.is_some()
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
-        let Some(kind) = classify(file) else {
+        let remembered = LAST_CLASSIFIED
+            .take()
+            .and_then(|(seen, kind)| (seen == Classified::of(file)).then_some(kind));
+        let Some(kind) = remembered.or_else(|| classify(file)) else {
             return Vec::new();
         };
         let (bytes, capped) = ctx.full_read(file, self.name());
@@ -158,6 +177,37 @@ impl Scanner for IacScanner {
         }
         out
     }
+}
+
+/// Which file `detect` classified last on this thread: the engine calls
+/// `scan` right after a `detect` that said yes, on the same thread, so `scan`
+/// takes the kind from here instead of classifying again. The key is the
+/// identity of the bytes and names (pointers and lengths, which stay put
+/// between the two calls); anything else, such as `scan` called on its own,
+/// misses and classifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Classified {
+    bytes: (usize, usize),
+    path: (usize, usize),
+    member: Option<(usize, usize)>,
+    kind: FileKind,
+}
+
+impl Classified {
+    fn of(file: &FileInput<'_>) -> Self {
+        let span = |s: &[u8]| (s.as_ptr() as usize, s.len());
+        Classified {
+            bytes: span(file.bytes),
+            path: span(file.path.as_bytes()),
+            member: file.member.map(|m| span(m.as_bytes())),
+            kind: file.kind,
+        }
+    }
+}
+
+thread_local! {
+    static LAST_CLASSIFIED: std::cell::Cell<Option<(Classified, IacKind)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// Helm chart templates and other unrendered YAML hold `{{ }}` that is not

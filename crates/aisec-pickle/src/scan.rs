@@ -107,9 +107,7 @@ pub fn reaches_execution(m: &Machine<'_>) -> bool {
 }
 
 pub fn detect(file: &FileInput<'_>) -> bool {
-    let named_like_pickle = file
-        .extension()
-        .is_some_and(|e| PICKLE_EXTENSIONS.contains(&e.as_str()));
+    let named_like_pickle = file.has_extension_in(PICKLE_EXTENSIONS);
     match file.kind {
         FileKind::Pickle => looks_like_pickle(file.bytes),
         FileKind::Binary | FileKind::Text if named_like_pickle => looks_like_pickle(file.bytes),

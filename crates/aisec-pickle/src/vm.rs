@@ -1743,15 +1743,21 @@ const SWEEP_MEMO_LIMIT: usize = 100_000;
 /// whose name is literal: GLOBAL/INST text, and STACK_GLOBAL on the two most
 /// recent strings (memo included). Cheap and stateless enough to run on any
 /// size; less precise than the machine, never silent.
+///
+/// Strings are borrowed from `data` where they are valid UTF-8 (every binary
+/// string opcode of a normal pickle), so the sweep allocates per import, not
+/// per string: a stopped multi-gigabyte checkpoint is mostly strings.
 pub fn sweep_imports(data: &[u8], from: usize, max_imports: usize) -> (Vec<SweptImport>, usize) {
     let mut out = Vec::new();
-    let mut recent: [Option<String>; 2] = [None, None];
-    let mut memo: HashMap<u64, String> = HashMap::new();
-    let mut last_text: Option<String> = None;
+    let mut recent: [Option<Cow<'_, str>>; 2] = [None, None];
+    let mut memo: HashMap<u64, Cow<'_, str>> = HashMap::new();
+    // Whether the last opcode other than a memo store pushed a string; that
+    // string is then `recent[1]`, the one BINPUT/PUT/MEMOIZE store.
+    let mut last_was_text = false;
     let mut parser = Parser::new(data, from);
     for op in parser.by_ref() {
         let Ok(op) = op else { break };
-        let mut pushed_text: Option<String> = None;
+        let mut pushed_text: Option<Cow<'_, str>> = None;
         match (op.opcode, op.arg) {
             (Opcode::GLOBAL | Opcode::INST, Arg::TwoLines(m, n)) => {
                 out.push(SweptImport {
@@ -1774,30 +1780,36 @@ pub fn sweep_imports(data: &[u8], from: usize, max_imports: usize) -> (Vec<Swept
                 | Opcode::SHORT_BINSTRING
                 | Opcode::BINSTRING,
                 Arg::Bytes(b),
-            ) if b.len() <= 4096 => pushed_text = Some(String::from_utf8_lossy(b).into_owned()),
+            ) if b.len() <= 4096 => pushed_text = Some(String::from_utf8_lossy(b)),
             (Opcode::STRING, Arg::Line(l)) => {
-                pushed_text =
-                    text::decode_quoted_string(l).map(|b| String::from_utf8_lossy(&b).into_owned())
+                pushed_text = text::decode_quoted_string(l).map(|b| {
+                    Cow::Owned(
+                        String::from_utf8(b)
+                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    )
+                })
             }
             (Opcode::UNICODE, Arg::Line(l)) => {
-                pushed_text = Some(text::decode_raw_unicode_escape(l))
+                pushed_text = Some(Cow::Owned(text::decode_raw_unicode_escape(l)))
             }
             (Opcode::BINPUT | Opcode::LONG_BINPUT, Arg::Int(k)) => {
-                if let Some(t) = &last_text {
+                if let (true, Some(t)) = (last_was_text, &recent[1]) {
                     if memo.len() < SWEEP_MEMO_LIMIT {
                         memo.insert(k as u64, t.clone());
                     }
                 }
             }
             (Opcode::MEMOIZE, _) => {
-                if let Some(t) = &last_text {
+                if let (true, Some(t)) = (last_was_text, &recent[1]) {
                     if memo.len() < SWEEP_MEMO_LIMIT {
                         memo.insert(memo.len() as u64, t.clone());
                     }
                 }
             }
             (Opcode::PUT, Arg::Line(l)) => {
-                if let (Some(t), Some(k)) = (&last_text, parse_py_int(l, false)) {
+                if let (true, Some(t), Some(k)) =
+                    (last_was_text, &recent[1], parse_py_int(l, false))
+                {
                     if memo.len() < SWEEP_MEMO_LIMIT {
                         memo.insert(k as u64, t.clone());
                     }
@@ -1818,10 +1830,10 @@ pub fn sweep_imports(data: &[u8], from: usize, max_imports: usize) -> (Vec<Swept
         );
         if let Some(t) = pushed_text {
             recent[0] = recent[1].take();
-            recent[1] = Some(t.clone());
-            last_text = Some(t);
+            recent[1] = Some(t);
+            last_was_text = true;
         } else if !is_memo_op {
-            last_text = None;
+            last_was_text = false;
             if op.opcode != Opcode::STACK_GLOBAL {
                 recent[0] = recent[1].take();
                 recent[1] = None;
@@ -1896,5 +1908,16 @@ mod tests {
         let (found, _) = sweep_imports(p, 0, 10);
         let names: Vec<_> = found.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["os.system", "os.system"]);
+    }
+
+    #[test]
+    fn sweep_follows_text_memo_and_lossy_strings() {
+        // Protocol-0 strings stored with PUT and fetched with GET; a memo
+        // store after a non-string drops nothing into the memo.
+        let p =
+            b"S'os'\np0\nS'system'\np1\nNp2\ng0\ng1\n\x93g0\ng2\n\x93\x8c\x03o\xffs\x8c\x01x\x93.";
+        let (found, _) = sweep_imports(p, 0, 10);
+        let names: Vec<_> = found.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["os.system", "o\u{fffd}s.x"]);
     }
 }
