@@ -152,18 +152,15 @@ impl Scanner for IacScanner {
     }
 
     fn detect(&self, file: &FileInput<'_>) -> bool {
-        let kind = classify(file);
-        if let Some(kind) = kind {
-            LAST_CLASSIFIED.set(Some((Classified::of(file), kind)));
-        }
-        kind.is_some()
+        classify(file).is_some()
     }
 
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
-        let remembered = LAST_CLASSIFIED
-            .take()
-            .and_then(|(seen, kind)| (seen == Classified::of(file)).then_some(kind));
-        let Some(kind) = remembered.or_else(|| classify(file)) else {
+        // Classified again rather than remembered from `detect`: it costs
+        // 0.03-0.07 % of a whole-tree scan (perf, issue 15 item 8), and a
+        // cache keyed on buffer addresses across the two calls is state
+        // that a future caller could make wrong.
+        let Some(kind) = classify(file) else {
             return Vec::new();
         };
         let (bytes, capped) = ctx.full_read(file, self.name());
@@ -177,37 +174,6 @@ impl Scanner for IacScanner {
         }
         out
     }
-}
-
-/// Which file `detect` classified last on this thread: the engine calls
-/// `scan` right after a `detect` that said yes, on the same thread, so `scan`
-/// takes the kind from here instead of classifying again. The key is the
-/// identity of the bytes and names (pointers and lengths, which stay put
-/// between the two calls); anything else, such as `scan` called on its own,
-/// misses and classifies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Classified {
-    bytes: (usize, usize),
-    path: (usize, usize),
-    member: Option<(usize, usize)>,
-    kind: FileKind,
-}
-
-impl Classified {
-    fn of(file: &FileInput<'_>) -> Self {
-        let span = |s: &[u8]| (s.as_ptr() as usize, s.len());
-        Classified {
-            bytes: span(file.bytes),
-            path: span(file.path.as_bytes()),
-            member: file.member.map(|m| span(m.as_bytes())),
-            kind: file.kind,
-        }
-    }
-}
-
-thread_local! {
-    static LAST_CLASSIFIED: std::cell::Cell<Option<(Classified, IacKind)>> =
-        const { std::cell::Cell::new(None) };
 }
 
 /// Helm chart templates and other unrendered YAML hold `{{ }}` that is not
