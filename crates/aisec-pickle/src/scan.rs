@@ -94,16 +94,23 @@ pub fn looks_like_pickle(bytes: &[u8]) -> bool {
 /// that build an argument tuple, then the call opcode, all before the first
 /// invalid byte.
 pub fn reaches_execution(m: &Machine<'_>) -> bool {
-    let plausible = |import: &vm::Import| match import.origin {
-        ImportOrigin::Literal | ImportOrigin::Reflected => is_dotted_identifier(&import.name),
-        ImportOrigin::Computed | ImportOrigin::Unresolved | ImportOrigin::Extension(_) => true,
-    };
     m.imports.iter().any(|import| {
         plausible(import)
             && (!import.calls.is_empty()
                 || (matches!(import.origin, ImportOrigin::Literal)
                     && matches!(policy::classify(&import.name), Verdict::Deny { .. })))
     })
+}
+
+/// An import a loader could resolve: a literal name must be a dotted Python
+/// identifier (`c \n\n.` is a complete stream that "imports" a space, which
+/// no loader can find); computed and registry imports are judged by what
+/// they do instead.
+fn plausible(import: &vm::Import) -> bool {
+    match import.origin {
+        ImportOrigin::Literal | ImportOrigin::Reflected => is_dotted_identifier(&import.name),
+        ImportOrigin::Computed | ImportOrigin::Unresolved | ImportOrigin::Extension(_) => true,
+    }
 }
 
 pub fn detect(file: &FileInput<'_>) -> bool {
@@ -133,7 +140,7 @@ fn is_disguised_pickle(bytes: &[u8]) -> bool {
     }
     let m = Machine::run(first, 0);
     if m.result.is_some() {
-        return !m.imports.is_empty();
+        return m.imports.iter().any(plausible);
     }
     if reaches_execution(&m) {
         return true;
@@ -152,7 +159,7 @@ fn is_disguised_pickle(bytes: &[u8]) -> bool {
     }
     let window = &bytes[..bytes.len().min(PLAUSIBILITY_WINDOW)];
     let m = Machine::run(window, 0);
-    m.result.is_some() && !m.imports.is_empty() || reaches_execution(&m)
+    m.result.is_some() && m.imports.iter().any(plausible) || reaches_execution(&m)
 }
 
 struct StreamReport<'f> {
@@ -1008,5 +1015,13 @@ mod tests {
         assert!(looks_like_pickle(b"(dp0\nS'a'\np1\nI1\ns."));
         assert!(looks_like_pickle(b"\x80\x04N."));
         assert!(looks_like_pickle(b"\x80\x04\x95\x10\x00\x00"));
+    }
+
+    /// Found by the `prose_is_not_detected` proptest: `c \n\n.` is a complete
+    /// stream whose GLOBAL names a space, which no loader can import.
+    #[test]
+    fn a_complete_stream_importing_no_python_name_is_not_a_disguised_pickle() {
+        assert!(!is_disguised_pickle(b"c \n\n."));
+        assert!(is_disguised_pickle(b"cos\nsystem\n."));
     }
 }
