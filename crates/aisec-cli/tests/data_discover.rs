@@ -172,3 +172,38 @@ fn aisec_scan_reports_data_rules_once() {
         .count();
     assert_eq!(nb_data, 0);
 }
+
+/// `aisec data scan DIR` walks as `aisec scan` does: hidden files and
+/// directories are searched (attackers hide where tools do not look), and
+/// `.gitignore` does not hide datasets (they are what repositories ignore).
+#[test]
+fn hidden_and_ignored_datasets_are_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".cache")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "*.csv\n").unwrap();
+    let rows = "name,email\nAda,ada.lovelace@example.org\nAlan,alan.turing@example.org\n";
+    std::fs::write(dir.path().join(".cache/.customers.csv"), rows).unwrap();
+    std::fs::write(dir.path().join("ignored.csv"), rows).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aisec"))
+        .args(["data", "scan", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.iter().any(|p| p.ends_with(".cache/.customers.csv")),
+        "{paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p.ends_with("ignored.csv")),
+        "{paths:?}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{report}");
+}

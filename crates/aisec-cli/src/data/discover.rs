@@ -11,10 +11,8 @@ use aisec_data::{DatasetProfile, SampleOptions};
 const EXIT_CLEAN: u8 = 0;
 const EXIT_FOUND: u8 = 1;
 const EXIT_ERROR: u8 = 2;
-/// Directories are walked this deep at most (a link loop cannot recurse
-/// because links are not followed; this bounds pathological trees).
-const MAX_WALK_DEPTH: usize = 32;
-/// Files a directory argument contributes, with these extensions.
+/// Files a directory argument contributes, with these extensions (a file
+/// named on the command line is read whatever its name).
 const DATASET_EXTENSIONS: &[&str] = &[
     "csv", "tsv", "tab", "psv", "jsonl", "ndjson", "json", "parquet", "pq", "txt", "log", "ipynb",
 ];
@@ -92,15 +90,7 @@ pub fn run(command: DiscoverCommand) -> Result<u8> {
 }
 
 fn scan(paths: &[PathBuf], format: Format, opts: &SampleOptions) -> Result<u8> {
-    let mut files = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, 0, &mut files, &mut errors);
-        } else {
-            files.push(p.clone());
-        }
-    }
+    let (files, mut errors) = dataset_files(paths)?;
     let mut profiles: Vec<DatasetProfile> = Vec::new();
     for f in &files {
         match aisec_data::profile_path(f, opts) {
@@ -135,40 +125,50 @@ fn scan(paths: &[PathBuf], format: Format, opts: &SampleOptions) -> Result<u8> {
     })
 }
 
-/// Dataset files under `dir`, sorted, hidden entries and links skipped.
-fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
-    if depth > MAX_WALK_DEPTH {
-        errors.push(format!(
-            "{}: deeper than {MAX_WALK_DEPTH} directories; not searched",
-            dir.display()
-        ));
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(format!("{}: cannot read directory: {e}", dir.display()));
-            return;
-        }
+/// The files to profile: those named on the command line, and the dataset
+/// files below directory arguments, found by the same walker as `aisec scan`
+/// (hidden files included, since attackers hide where tools do not look;
+/// links judged, not followed), except that `.gitignore` does not apply:
+/// datasets are the files repositories ignore, and the user named them.
+/// What the walker could not read comes back as errors, never as a silent
+/// skip.
+fn dataset_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    let options = aisec_engine::WalkOptions {
+        no_ignore: true,
+        ..aisec_engine::WalkOptions::default()
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Ok(kind) = e.file_type() else { continue };
-        if name.starts_with('.') || kind.is_symlink() {
-            continue;
-        }
-        let path = e.path();
-        if kind.is_dir() {
-            walk(&path, depth + 1, files, errors);
-        } else if name
-            .rsplit_once('.')
-            .is_some_and(|(_, ext)| DATASET_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
-        {
-            files.push(path);
-        }
-    }
+    let walked = aisec_engine::walk::walk(paths, &options)
+        .map_err(|e| anyhow::anyhow!(aisec_core::escape_control(&e.to_string())))?;
+    let named: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let files = walked
+        .files
+        .into_iter()
+        .map(|f| f.path)
+        .filter(|p| {
+            named.contains(&p.as_path())
+                || p.extension().is_some_and(|ext| {
+                    DATASET_EXTENSIONS
+                        .contains(&ext.to_string_lossy().to_ascii_lowercase().as_str())
+                })
+        })
+        .collect();
+    let errors = walked
+        .findings
+        .iter()
+        .map(|f| {
+            let evidence = f
+                .evidence
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            aisec_core::escape_control(&format!(
+                "{}: {}{evidence}",
+                f.location.full_path(),
+                f.message
+            ))
+        })
+        .collect();
+    Ok((files, errors))
 }
 
 fn print_table(p: &DatasetProfile) {
