@@ -169,7 +169,8 @@ impl<'a> Parser<'a> {
             if self.pos >= end {
                 self.frame = None;
             } else if ((end - self.pos) as u64) < n {
-                self.pos = end;
+                // A frame may claim more than the stream holds.
+                self.pos = end.min(self.data.len());
                 self.frame = None;
             }
         }
@@ -268,8 +269,12 @@ impl<'a> Parser<'a> {
                 self.pos = self.pos.max(end).min(self.data.len());
             }
         }
+        // The declared end is kept even when it lies past the data: a FRAME
+        // opened inside a frame that claims more than the stream holds is
+        // still a frame inside a frame (fickling's straddle variant 7), and
+        // reads clamp to the data.
         let end = (self.pos as u64).saturating_add(len);
-        self.frame = (end <= self.data.len() as u64).then_some((offset, end as usize));
+        self.frame = Some((offset, usize::try_from(end).unwrap_or(usize::MAX)));
     }
 
     fn next_op_unframed(&mut self) -> Result<Op<'a>, ParseError> {

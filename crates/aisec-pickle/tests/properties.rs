@@ -17,6 +17,25 @@ fn run_scan(data: &[u8]) -> Vec<Finding> {
     scan_pickle(data, &file, &ctx)
 }
 
+/// fickling's straddle variant 7: a FRAME opened inside a frame that claims
+/// more bytes than the stream holds is still a frame inside a frame.
+#[test]
+fn a_frame_inside_an_overlong_frame_is_inconsistent() {
+    let mut data = b"\x80\x05\x95".to_vec();
+    data.extend_from_slice(&30u64.to_le_bytes());
+    data.push(b'N');
+    data.push(0x95);
+    data.extend_from_slice(&2u64.to_le_bytes());
+    data.extend_from_slice(b"N.");
+    let findings = run_scan(&data);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule_id == "AISEC-PKL-009" && f.message.contains("opens inside it")),
+        "{findings:?}"
+    );
+}
+
 /// One opcode with a well-formed argument of its shape.
 fn encoded_op() -> impl Strategy<Value = (Opcode, Vec<u8>)> {
     (
