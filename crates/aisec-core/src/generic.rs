@@ -2,9 +2,13 @@
 //! job on some file. These are findings, not log lines, because a file an
 //! attacker made unreadable to us is exactly where they would hide something.
 
-use crate::{Rule, Severity, refs};
+use crate::{Severity, refs};
 
-pub static UNREADABLE: Rule = Rule {
+crate::rules! {
+/// Every rule of the family, in id order.
+pub static RULES;
+
+pub static UNREADABLE = Rule {
     id: "AISEC-GEN-001",
     name: "unreadable-path",
     summary: "A file or directory could not be read, so it was not scanned",
@@ -27,7 +31,7 @@ Fix the permissions or the link, or exclude the path explicitly in
     references: &[refs::CWE_20],
 };
 
-pub static MALFORMED: Rule = Rule {
+pub static MALFORMED = Rule {
     id: "AISEC-GEN-002",
     name: "malformed-file",
     summary: "A file could not be fully parsed as the format it claims to be",
@@ -49,7 +53,7 @@ hostile until it parses cleanly.",
     references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static LIMIT_EXCEEDED: Rule = Rule {
+pub static LIMIT_EXCEEDED = Rule {
     id: "AISEC-GEN-003",
     name: "scan-limit-exceeded",
     summary: "A size, depth, count or time limit stopped part of a file from being scanned",
@@ -74,7 +78,7 @@ legitimate, or reject the artifact.",
     references: &[refs::CWE_409],
 };
 
-pub static WAIVER_EXPIRED: Rule = Rule {
+pub static WAIVER_EXPIRED = Rule {
     id: "AISEC-GEN-004",
     name: "waiver-expired",
     summary: "A waiver in aisec.toml has expired and no longer suppresses findings",
@@ -94,30 +98,7 @@ and a reason.",
     references: &[],
 };
 
-pub static WAIVER_UNUSED: Rule = Rule {
-    id: "AISEC-GEN-008",
-    name: "waiver-unused",
-    summary: "A waiver in aisec.toml matched no finding of this scan",
-    default_severity: Severity::Low,
-    explanation: "\
-## What it finds
-A `[[waiver]]` entry that suppressed nothing in this scan: the finding it was
-written for is fixed, or its `rule`, `path` or `fingerprint` has a typo and it
-never matched anything.
-
-## Why it matters
-A waiver that matches nothing is either dead weight or a mistake that leaves
-the finding it was meant for unexplained. Worse, a stale waiver keeps matching
-a *new* finding that happens to fit it later, suppressing it silently.
-
-## Remediation
-Delete the waiver if its finding is fixed; otherwise correct its selector
-(scans of part of a tree can leave waivers for the rest unused: scan the whole
-tree, or ignore this rule for partial scans).",
-    references: &[],
-};
-
-pub static SCANNER_CRASHED: Rule = Rule {
+pub static SCANNER_CRASHED = Rule {
     id: "AISEC-GEN-005",
     name: "scanner-crashed",
     summary: "A scanner failed on this file (an aisec bug); the file was not fully scanned",
@@ -137,7 +118,7 @@ the file as unscanned.",
     references: &[refs::CWE_20],
 };
 
-pub static SYMLINK_ESCAPE: Rule = Rule {
+pub static SYMLINK_ESCAPE = Rule {
     id: "AISEC-GEN-006",
     name: "symlink-escapes-root",
     summary: "A symbolic link in the scanned tree points outside it",
@@ -162,7 +143,7 @@ leaves the scanned tree, even then.",
     references: &[refs::CWE_59, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static REFERENCE_ESCAPES: Rule = Rule {
+pub static REFERENCE_ESCAPES = Rule {
     id: "AISEC-GEN-007",
     name: "reference-escapes-root",
     summary: "A scanned file references a file outside the scanned tree",
@@ -189,13 +170,26 @@ in a monorepo), scan from the directory that contains both files.",
     references: &[refs::CWE_22, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static RULES: &[&Rule] = &[
-    &UNREADABLE,
-    &MALFORMED,
-    &LIMIT_EXCEEDED,
-    &WAIVER_EXPIRED,
-    &SCANNER_CRASHED,
-    &SYMLINK_ESCAPE,
-    &REFERENCE_ESCAPES,
-    &WAIVER_UNUSED,
-];
+pub static WAIVER_UNUSED = Rule {
+    id: "AISEC-GEN-008",
+    name: "waiver-unused",
+    summary: "A waiver in aisec.toml matched no finding of this scan",
+    default_severity: Severity::Low,
+    explanation: "\
+## What it finds
+A `[[waiver]]` entry that suppressed nothing in this scan: the finding it was
+written for is fixed, or its `rule`, `path` or `fingerprint` has a typo and it
+never matched anything.
+
+## Why it matters
+A waiver that matches nothing is either dead weight or a mistake that leaves
+the finding it was meant for unexplained. Worse, a stale waiver keeps matching
+a *new* finding that happens to fit it later, suppressing it silently.
+
+## Remediation
+Delete the waiver if its finding is fixed; otherwise correct its selector
+(scans of part of a tree can leave waivers for the rest unused: scan the whole
+tree, or ignore this rule for partial scans).",
+    references: &[],
+};
+}

@@ -21,7 +21,10 @@ pub use excerpt::{EXCERPT_CHARS, escape_control, excerpt};
 pub use finding::{ByteRange, Finding, Location, MEMBER_SEPARATOR, assign_fingerprints};
 pub use kind::{FileKind, SNIFF_LEN, detect_kind, kind_from_name, sniff_content, zip_end_record};
 pub use report::{REPORT_SCHEMA_VERSION, Report, ScanStats, Suppressed, ToolInfo};
-pub use rule::{DuplicateRuleId, Reference, Rule, RuleRegistry, RuleSelector, refs};
+pub use rule::{
+    DuplicateRuleId, Reference, Rule, RuleRegistry, RuleSelector, refs, rule_id_follows,
+    rule_id_is_well_formed,
+};
 pub use scanner::{BudgetExhausted, FileInput, Limits, ScanContext, Scanner};
 pub use severity::{Confidence, Severity, UnknownSeverity};
 pub use sibling::{NoSiblings, Sibling, SiblingError, SiblingMeta, SiblingSource};

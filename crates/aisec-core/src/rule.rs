@@ -53,6 +53,175 @@ macro_rules! atlas {
     };
 }
 
+/// Declares a family's rules: each `static` as written, then the family's
+/// list of them, in declaration order, for [`RuleRegistry::new`] and
+/// `Scanner::rules`. Every family declares its rules with this one macro, so
+/// a rule is one place: its static, and nothing else to keep in step.
+///
+/// ```
+/// use aisec_core::{Rule, Severity, refs};
+///
+/// aisec_core::rules! {
+///     /// Every rule of the family.
+///     pub static RULES;
+///
+///     pub static FIRST = Rule {
+///         id: "AISEC-TST-001",
+///         name: "first-rule",
+///         summary: "The first rule",
+///         default_severity: Severity::Low,
+///         explanation: "## What it finds\nA thing.",
+///         references: &[refs::CWE_20],
+///     };
+///     pub static SECOND = Rule {
+///         id: "AISEC-TST-002",
+///         name: "second-rule",
+///         summary: "The second rule",
+///         default_severity: Severity::High,
+///         explanation: "## What it finds\nAnother thing.",
+///         references: &[],
+///     };
+/// }
+///
+/// assert_eq!(RULES.len(), 2);
+/// assert_eq!(RULES[1].id, SECOND.id);
+/// ```
+///
+/// The ids are checked when the crate is compiled: each must read
+/// `AISEC-<FAMILY>-<NNN>` (upper-case letters, three digits), all must be of
+/// one family, and each must come after the one before it, so an id cannot
+/// be repeated and the list is in the order `aisec rules` shows. Declaring
+/// `AISEC-TST-002` before `AISEC-TST-001`, twice, or with a typo fails the
+/// build with a message naming the ids:
+///
+/// ```compile_fail
+/// use aisec_core::{Rule, Severity};
+///
+/// aisec_core::rules! {
+///     pub static RULES;
+///     pub static A = Rule { id: "AISEC-TST-002", name: "a", summary: "a",
+///         default_severity: Severity::Low, explanation: "a", references: &[] };
+///     pub static B = Rule { id: "AISEC-TST-001", name: "b", summary: "b",
+///         default_severity: Severity::Low, explanation: "b", references: &[] };
+/// }
+/// ```
+///
+/// Gaps are allowed (a retired id is never reused), and the fields are those
+/// of [`Rule`], each written out: text shared by several rules of a family
+/// is a `const` or a small local macro that expands to the field's value.
+#[macro_export]
+macro_rules! rules {
+    (
+        $(#[$list_meta:meta])*
+        $list_vis:vis static $list:ident;
+        $(
+            $(#[$meta:meta])*
+            $vis:vis static $name:ident = Rule {
+                id: $id:literal,
+                $($field:ident : $value:expr),* $(,)?
+            };
+        )+
+    ) => {
+        $(
+            $(#[$meta])*
+            $vis static $name: $crate::Rule = $crate::Rule {
+                id: $id,
+                $($field: $value),*
+            };
+        )+
+
+        $(#[$list_meta])*
+        $list_vis static $list: &[&$crate::Rule] = &[$(&$name),+];
+
+        $crate::__check_rule_ids!($($id),+);
+    };
+}
+
+/// The compile-time id checks of [`rules!`], one `const` assertion per id and
+/// per neighbouring pair so that the error names the ids at fault.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __check_rule_ids {
+    ($first:literal $(, $rest:literal)*) => {
+        const _: () = assert!(
+            $crate::rule_id_is_well_formed($first),
+            concat!("rule id ", $first, " is not AISEC-<FAMILY>-<NNN>"),
+        );
+        $crate::__check_rule_ids!(@pairs $first $(, $rest)*);
+    };
+    (@pairs $a:literal, $b:literal $(, $rest:literal)*) => {
+        const _: () = assert!(
+            $crate::rule_id_is_well_formed($b),
+            concat!("rule id ", $b, " is not AISEC-<FAMILY>-<NNN>"),
+        );
+        const _: () = assert!(
+            $crate::rule_id_follows($a, $b),
+            concat!(
+                "rule ", $b, " is declared after ", $a,
+                ": a family's ids are of one family, strictly increasing, never repeated"
+            ),
+        );
+        $crate::__check_rule_ids!(@pairs $b $(, $rest)*);
+    };
+    (@pairs $last:literal) => {};
+}
+
+/// Whether `id` reads `AISEC-<FAMILY>-<NNN>`: an upper-case family and three
+/// digits. Used by [`rules!`] at compile time.
+#[doc(hidden)]
+pub const fn rule_id_is_well_formed(id: &str) -> bool {
+    let b = id.as_bytes();
+    let prefix = b"AISEC-";
+    if b.len() < prefix.len() + 1 + 4 {
+        return false;
+    }
+    let mut i = 0;
+    while i < prefix.len() {
+        if b[i] != prefix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    let family_end = b.len() - 4;
+    if b[family_end] != b'-' {
+        return false;
+    }
+    while i < family_end {
+        if !b[i].is_ascii_uppercase() {
+            return false;
+        }
+        i += 1;
+    }
+    i = family_end + 1;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether `next` may be declared right after `prev`: both well formed, of
+/// the same family, and `next` the greater (ids have three digits, so byte
+/// order is number order, and the order of [`RuleRegistry::iter`]).
+#[doc(hidden)]
+pub const fn rule_id_follows(prev: &str, next: &str) -> bool {
+    let (a, b) = (prev.as_bytes(), next.as_bytes());
+    if !rule_id_is_well_formed(prev) || !rule_id_is_well_formed(next) || a.len() != b.len() {
+        return false;
+    }
+    let family_end = a.len() - 4;
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return i > family_end && a[i] < b[i];
+        }
+        i += 1;
+    }
+    false
+}
+
 /// References shared by many rules, so that every crate spells them the same.
 pub mod refs {
     use super::Reference;
@@ -78,11 +247,54 @@ pub mod refs {
         "OWASP-ML06:2023",
         "https://owasp.org/www-project-machine-learning-security-top-10/docs/ML06_2023-AI_Supply_Chain_Attacks",
     );
+    /// OWASP Machine Learning Security Top 10 (2023), ML02: Data Poisoning Attack.
+    pub const OWASP_ML02: Reference = Reference::new(
+        "OWASP-ML02:2023",
+        "https://owasp.org/www-project-machine-learning-security-top-10/docs/ML02_2023-Data_Poisoning_Attack",
+    );
+    /// OWASP Machine Learning Security Top 10 (2023), ML05: Model Theft.
+    pub const OWASP_ML05: Reference = Reference::new(
+        "OWASP-ML05:2023",
+        "https://owasp.org/www-project-machine-learning-security-top-10/docs/ML05_2023-Model_Theft",
+    );
+    /// OWASP Top 10 for LLM Applications (2025), LLM01: Prompt Injection.
+    pub const OWASP_LLM01: Reference = Reference::new(
+        "OWASP-LLM01:2025",
+        "https://genai.owasp.org/llmrisk/llm01-prompt-injection/",
+    );
+    /// OWASP Top 10 for LLM Applications (2025), LLM02: Sensitive Information
+    /// Disclosure (LLM06 in the 2023 list): secrets and personal data a model,
+    /// a dataset or a log can repeat.
+    pub const OWASP_LLM02: Reference = Reference::new(
+        "OWASP-LLM02:2025",
+        "https://genai.owasp.org/llmrisk/llm022025-sensitive-information-disclosure/",
+    );
     /// OWASP Top 10 for LLM Applications (2025), LLM03: Supply Chain.
     pub const OWASP_LLM03: Reference = Reference::new(
         "OWASP-LLM03:2025",
         "https://genai.owasp.org/llmrisk/llm032025-supply-chain/",
     );
+    /// OWASP Top 10 for LLM Applications (2025), LLM05: Improper Output Handling.
+    pub const OWASP_LLM05: Reference = Reference::new(
+        "OWASP-LLM05:2025",
+        "https://genai.owasp.org/llmrisk/llm052025-improper-output-handling/",
+    );
+    /// OWASP Top 10 for LLM Applications (2025), LLM06: Excessive Agency.
+    pub const OWASP_LLM06: Reference = Reference::new(
+        "OWASP-LLM06:2025",
+        "https://genai.owasp.org/llmrisk/llm062025-excessive-agency/",
+    );
+    /// OWASP Top 10 for LLM Applications (2025), LLM10: Unbounded Consumption.
+    pub const OWASP_LLM10: Reference = Reference::new(
+        "OWASP-LLM10:2025",
+        "https://genai.owasp.org/llmrisk/llm102025-unbounded-consumption/",
+    );
+    /// CWE-312: Cleartext Storage of Sensitive Information.
+    pub const CWE_312: Reference = cwe!(312);
+    /// CWE-359: Exposure of Private Personal Information to an Unauthorized Actor.
+    pub const CWE_359: Reference = cwe!(359);
+    /// CWE-798: Use of Hard-coded Credentials.
+    pub const CWE_798: Reference = cwe!(798);
 }
 
 /// A rule: what one detector looks for, documented once, shown by `aisec rules`
@@ -398,6 +610,57 @@ mod tests {
             with_explanation("## Remediation\n\n## Next\nx").help(),
             None
         );
+    }
+
+    #[test]
+    fn rule_ids_are_checked_for_form_family_and_order() {
+        assert!(rule_id_is_well_formed("AISEC-PKL-001"));
+        for bad in [
+            "AISEC-PKL-01",
+            "AISEC-PKL-0011",
+            "AISEC-pkl-001",
+            "AISEC--001",
+            "AISEC-PKL_001",
+            "aisec-PKL-001",
+            "AISEC-PKL-00a",
+        ] {
+            assert!(!rule_id_is_well_formed(bad), "{bad}");
+        }
+        assert!(rule_id_follows("AISEC-PKL-001", "AISEC-PKL-002"));
+        assert!(rule_id_follows("AISEC-PKL-009", "AISEC-PKL-010"));
+        assert!(rule_id_follows("AISEC-PKL-001", "AISEC-PKL-031"));
+        assert!(!rule_id_follows("AISEC-PKL-002", "AISEC-PKL-001"));
+        assert!(!rule_id_follows("AISEC-PKL-001", "AISEC-PKL-001"));
+        assert!(!rule_id_follows("AISEC-PKL-001", "AISEC-PKM-002"));
+        assert!(!rule_id_follows("AISEC-PKL-001", "AISEC-PK-002"));
+    }
+
+    crate::rules! {
+        static DECLARED;
+        static FIRST = Rule {
+            id: "AISEC-TST-001",
+            name: "first",
+            summary: "first",
+            default_severity: Severity::Low,
+            explanation: "first",
+            references: &[],
+        };
+        static THIRD = Rule {
+            id: "AISEC-TST-003",
+            name: "third",
+            summary: "third",
+            default_severity: Severity::High,
+            explanation: "third",
+            references: &[refs::CWE_20],
+        };
+    }
+
+    #[test]
+    fn rules_macro_declares_statics_and_their_list_in_order() {
+        let ids: Vec<&str> = DECLARED.iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["AISEC-TST-001", "AISEC-TST-003"]);
+        assert!(std::ptr::eq(DECLARED[1], &THIRD));
+        assert_eq!(FIRST.default_severity, Severity::Low);
     }
 
     #[test]
