@@ -810,7 +810,18 @@ fn scan_embedded_pickles(
         }
         scanned += 1;
         let member = format!("embedded@{start}");
-        findings.extend(ctx.scan_member(file, &member, b));
+        // What the embedded pickle would do runs only when code elsewhere
+        // unpickles these bytes, not when this file is loaded: say so, so the
+        // message does not claim a call at load time that loading never makes.
+        findings.extend(ctx.scan_member(file, &member, b).into_iter().map(|mut f| {
+            if f.location.member.as_deref().is_some_and(|m| m.ends_with(&member)) {
+                f.message = format!(
+                    "embedded pickle stored as data (it runs if the application unpickles these bytes): {}",
+                    f.message
+                );
+            }
+            f
+        }));
     }
 }
 

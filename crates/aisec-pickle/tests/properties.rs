@@ -36,6 +36,38 @@ fn a_frame_inside_an_overlong_frame_is_inconsistent() {
     );
 }
 
+/// A pickle kept as a `bytes` value runs only if the application unpickles
+/// it later: the finding says so instead of claiming a call at load time.
+#[test]
+fn an_embedded_pickle_is_reported_as_stored_data() {
+    let inner = b"\x80\x02cos\nsystem\nX\x0a\x00\x00\x00echo pwnedX\x85R.";
+    let mut outer = b"\x80\x03C".to_vec();
+    outer.push(u8::try_from(inner.len()).unwrap());
+    outer.extend_from_slice(inner);
+    outer.push(b'.');
+    let findings = run_scan(&outer);
+    let embedded = findings
+        .iter()
+        .find(|f| f.rule_id == "AISEC-PKL-001")
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    assert!(
+        embedded
+            .message
+            .starts_with("embedded pickle stored as data"),
+        "{}",
+        embedded.message
+    );
+    assert!(
+        embedded
+            .location
+            .member
+            .as_deref()
+            .is_some_and(|m| m.starts_with("embedded@")),
+        "{:?}",
+        embedded.location
+    );
+}
+
 /// One opcode with a well-formed argument of its shape.
 fn encoded_op() -> impl Strategy<Value = (Opcode, Vec<u8>)> {
     (
