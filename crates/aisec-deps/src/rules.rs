@@ -1,6 +1,6 @@
 //! The rules of the dependency scanner (`AISEC-DEP-*`).
 
-use aisec_core::{Reference, Rule, Severity, cwe, refs};
+use aisec_core::{Reference, Severity, cwe, refs};
 
 /// CWE-1395: Dependency on Vulnerable Third-Party Component.
 const CWE_1395: Reference = cwe!(1395);
@@ -15,7 +15,11 @@ const CWE_494: Reference = cwe!(494);
 /// CWE-427: Uncontrolled Search Path Element (dependency confusion).
 const CWE_427: Reference = cwe!(427);
 
-pub static VULNERABLE: Rule = Rule {
+aisec_core::rules! {
+/// Every rule this crate may report, for `aisec rules` and SARIF.
+pub static RULES;
+
+pub static VULNERABLE = Rule {
     id: "AISEC-DEP-001",
     name: "vulnerable-dependency",
     summary: "A pinned or installed dependency has a published vulnerability",
@@ -52,7 +56,7 @@ explicitly with a dated waiver in `aisec.toml`. Keep the database fresh with
     references: &[CWE_1395, refs::OWASP_ML06, refs::OWASP_LLM03],
 };
 
-pub static MALICIOUS: Rule = Rule {
+pub static MALICIOUS = Rule {
     id: "AISEC-DEP-002",
     name: "malicious-package",
     summary: "A dependency is a known malicious package",
@@ -80,7 +84,7 @@ it could read and rebuild the environment from a clean lockfile.",
     ],
 };
 
-pub static UNPINNED: Rule = Rule {
+pub static UNPINNED = Rule {
     id: "AISEC-DEP-003",
     name: "unpinned-requirement",
     summary: "A requirement of a deployable environment is not pinned to one version",
@@ -109,7 +113,7 @@ full commit hash.",
     references: &[CWE_829, refs::OWASP_ML06],
 };
 
-pub static MISSING_HASHES: Rule = Rule {
+pub static MISSING_HASHES = Rule {
     id: "AISEC-DEP-004",
     name: "missing-requirement-hash",
     summary: "A requirement has no --hash in a file that otherwise checks hashes",
@@ -131,7 +135,7 @@ Regenerate the file with hashes for everything
     references: &[CWE_494, refs::OWASP_ML06],
 };
 
-pub static INSECURE_SOURCE: Rule = Rule {
+pub static INSECURE_SOURCE = Rule {
     id: "AISEC-DEP-005",
     name: "insecure-package-source",
     summary: "Packages are fetched over plain HTTP or with TLS verification turned off",
@@ -154,7 +158,7 @@ trusting the host, and add `--hash` pins so a substituted file is rejected.",
     references: &[CWE_319, CWE_494, refs::OWASP_ML06],
 };
 
-pub static EXTRA_INDEX: Rule = Rule {
+pub static EXTRA_INDEX = Rule {
     id: "AISEC-DEP-006",
     name: "extra-index-url",
     summary: "An extra package index is mixed with the default one (dependency confusion)",
@@ -180,15 +184,7 @@ default `first-index` strategy, Poetry `explicit` sources, pipenv's per-package
     references: &[CWE_427, CWE_829, refs::OWASP_ML06, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-/// Every rule this crate may report, for `aisec rules` and SARIF.
-pub static RULES: &[&Rule] = &[
-    &VULNERABLE,
-    &MALICIOUS,
-    &UNPINNED,
-    &MISSING_HASHES,
-    &INSECURE_SOURCE,
-    &EXTRA_INDEX,
-];
+}
 
 #[cfg(test)]
 mod tests {
