@@ -1,9 +1,4 @@
-use aisec_core::{Reference, Rule, Severity, cwe, refs};
-
-const OWASP_LLM01: Reference = Reference::new(
-    "OWASP-LLM01:2025",
-    "https://genai.owasp.org/llmrisk/llm01-prompt-injection/",
-);
+use aisec_core::{Reference, Severity, cwe, refs};
 
 /// NeMo instantiates the `_target_` of a `.nemo` archive's config on restore.
 const CVE_2025_23304: Reference = Reference::new(
@@ -11,7 +6,11 @@ const CVE_2025_23304: Reference = Reference::new(
     "https://nvd.nist.gov/vuln/detail/CVE-2025-23304",
 );
 
-pub static TEMPLATE_INJECTION: Rule = Rule {
+aisec_core::rules! {
+/// Every rule of the family, in id order.
+pub static RULES;
+
+pub static TEMPLATE_INJECTION = Rule {
     id: "AISEC-MOD-001",
     name: "chat-template-code-execution",
     summary: "A chat template reaches Python internals: code runs when the model formats a prompt",
@@ -53,12 +52,12 @@ environment (`jinja2.sandbox.ImmutableSandboxedEnvironment`).",
         cwe!(1336),
         cwe!(94),
         refs::ATLAS_UNSAFE_ARTIFACT,
-        OWASP_LLM01,
+        refs::OWASP_LLM01,
         refs::OWASP_LLM03,
     ],
 };
 
-pub static SAFETENSORS_LAYOUT: Rule = Rule {
+pub static SAFETENSORS_LAYOUT = Rule {
     id: "AISEC-MOD-002",
     name: "safetensors-inconsistent-header",
     summary: "A safetensors header describes tensors that overlap, leave gaps, or lie outside the file",
@@ -93,7 +92,7 @@ Re-export the weights with the `safetensors` library from a trusted source.",
     references: &[refs::CWE_20, cwe!(125), refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static REMOTE_CODE: Rule = Rule {
+pub static REMOTE_CODE = Rule {
     id: "AISEC-MOD-003",
     name: "model-requires-remote-code",
     summary: "A model config maps classes to custom Python code (needs trust_remote_code)",
@@ -124,7 +123,7 @@ review the referenced `.py` files, pin the model to a commit hash
     ],
 };
 
-pub static NUMPY_OBJECT_ARRAY: Rule = Rule {
+pub static NUMPY_OBJECT_ARRAY = Rule {
     id: "AISEC-MOD-004",
     name: "numpy-object-array",
     summary: "A NumPy array of dtype object: its data is a pickle, loaded only with allow_pickle=True",
@@ -145,7 +144,7 @@ default `allow_pickle=False`.",
     references: &[refs::CWE_502, refs::ATLAS_UNSAFE_ARTIFACT, refs::OWASP_ML06],
 };
 
-pub static ONNX_EXTERNAL_DATA: Rule = Rule {
+pub static ONNX_EXTERNAL_DATA = Rule {
     id: "AISEC-MOD-005",
     name: "onnx-external-data-escape",
     summary: "An ONNX tensor's external data location points outside the model directory",
@@ -181,7 +180,7 @@ relative path without `..`.",
     references: &[refs::CWE_22, cwe!(822), refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static ONNX_CUSTOM_OPERATOR: Rule = Rule {
+pub static ONNX_CUSTOM_OPERATOR = Rule {
     id: "AISEC-MOD-006",
     name: "onnx-custom-operator",
     summary: "An ONNX graph uses operators outside the standard domains (custom code at inference)",
@@ -203,7 +202,7 @@ library the model needs before registering it.",
     references: &[cwe!(829), refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
 };
 
-pub static TF_DANGEROUS_OP: Rule = Rule {
+pub static TF_DANGEROUS_OP = Rule {
     id: "AISEC-MOD-007",
     name: "tensorflow-dangerous-op",
     summary: "A TensorFlow graph reads or writes files, or calls Python, when it runs",
@@ -230,7 +229,7 @@ Re-export the model from trusted code, or reject it.",
     ],
 };
 
-pub static KERAS_LAMBDA: Rule = Rule {
+pub static KERAS_LAMBDA = Rule {
     id: "AISEC-MOD-008",
     name: "keras-lambda-layer",
     summary: "A Keras model has a Lambda layer: serialised Python code that runs on load",
@@ -261,7 +260,7 @@ load untrusted models with `safe_mode=False`.",
     ],
 };
 
-pub static KERAS_FOREIGN_OBJECT: Rule = Rule {
+pub static KERAS_FOREIGN_OBJECT = Rule {
     id: "AISEC-MOD-009",
     name: "keras-foreign-object",
     summary: "A Keras config names a class or function from a module outside Keras",
@@ -284,7 +283,7 @@ modules.",
     references: &[refs::CWE_502, cwe!(829), refs::ATLAS_UNSAFE_ARTIFACT],
 };
 
-pub static MLFLOW_CODE_ON_LOAD: Rule = Rule {
+pub static MLFLOW_CODE_ON_LOAD = Rule {
     id: "AISEC-MOD-010",
     name: "mlflow-code-on-load",
     summary: "An MLflow model runs its own code or unpickles objects when loaded",
@@ -315,7 +314,7 @@ control.",
     ],
 };
 
-pub static TORCHSCRIPT_FILE_OR_NATIVE: Rule = Rule {
+pub static TORCHSCRIPT_FILE_OR_NATIVE = Rule {
     id: "AISEC-MOD-011",
     name: "torchscript-file-or-native-op",
     summary: "TorchScript code in a model reads or writes files or loads native code",
@@ -350,7 +349,7 @@ reviewed source code, or re-export the model yourself from trusted code.",
     ],
 };
 
-pub static TORCHSCRIPT_CUSTOM_OPERATOR: Rule = Rule {
+pub static TORCHSCRIPT_CUSTOM_OPERATOR = Rule {
     id: "AISEC-MOD-012",
     name: "torchscript-custom-operator",
     summary: "TorchScript code calls operators that only a native extension library provides",
@@ -376,7 +375,7 @@ operator.",
     references: &[cwe!(829), refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
 };
 
-pub static HYDRA_DANGEROUS_TARGET: Rule = Rule {
+pub static HYDRA_DANGEROUS_TARGET = Rule {
     id: "AISEC-MOD-013",
     name: "hydra-dangerous-target",
     summary: "A Hydra/OmegaConf config's `_target_` names a callable that runs commands, evaluates code or unpickles",
@@ -421,18 +420,4 @@ list.",
     ],
 };
 
-pub static RULES: &[&Rule] = &[
-    &TEMPLATE_INJECTION,
-    &SAFETENSORS_LAYOUT,
-    &REMOTE_CODE,
-    &NUMPY_OBJECT_ARRAY,
-    &ONNX_EXTERNAL_DATA,
-    &ONNX_CUSTOM_OPERATOR,
-    &TF_DANGEROUS_OP,
-    &KERAS_LAMBDA,
-    &KERAS_FOREIGN_OBJECT,
-    &MLFLOW_CODE_ON_LOAD,
-    &TORCHSCRIPT_FILE_OR_NATIVE,
-    &TORCHSCRIPT_CUSTOM_OPERATOR,
-    &HYDRA_DANGEROUS_TARGET,
-];
+}
