@@ -1,4 +1,4 @@
-use aisec_core::{Reference, Rule, Severity, refs};
+use aisec_core::{Reference, Severity, refs};
 
 /// PickleScan missed a torch archive whose data.pkl carried the encryption
 /// flag on plaintext data, which torch.load reads regardless.
@@ -7,7 +7,11 @@ pub const CVE_2025_1945: Reference = Reference::new(
     "https://nvd.nist.gov/vuln/detail/CVE-2025-1945",
 );
 
-pub static PATH_TRAVERSAL: Rule = Rule {
+aisec_core::rules! {
+/// Every rule of the family, in id order.
+pub static RULES;
+
+pub static PATH_TRAVERSAL = Rule {
     id: "AISEC-ARC-001",
     name: "archive-path-traversal",
     summary: "An archive entry's name escapes the extraction directory",
@@ -31,7 +35,7 @@ the archive from the safe members.",
     references: &[refs::CWE_22, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static LINK_ESCAPE: Rule = Rule {
+pub static LINK_ESCAPE = Rule {
     id: "AISEC-ARC-002",
     name: "archive-link-escape",
     summary: "An archive holds a symbolic or hard link that points outside it",
@@ -53,7 +57,7 @@ target directory (`tarfile` filter `\"data\"`).",
     references: &[refs::CWE_59, refs::CWE_22, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static DECOMPRESSION_BOMB: Rule = Rule {
+pub static DECOMPRESSION_BOMB = Rule {
     id: "AISEC-ARC-003",
     name: "decompression-bomb",
     summary: "A compressed member expands far beyond any plausible size",
@@ -81,7 +85,7 @@ ratios; ask the publisher for the file.",
     references: &[refs::CWE_409],
 };
 
-pub static EXTENSION_MISMATCH: Rule = Rule {
+pub static EXTENSION_MISMATCH = Rule {
     id: "AISEC-ARC-004",
     name: "extension-content-mismatch",
     summary: "A file's extension claims one format, its content is another",
@@ -104,7 +108,7 @@ produced from a trusted source.",
     references: &[refs::CWE_646, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static DUPLICATE_ENTRY: Rule = Rule {
+pub static DUPLICATE_ENTRY = Rule {
     id: "AISEC-ARC-005",
     name: "archive-duplicate-entry",
     summary: "An archive holds two entries with the same name",
@@ -123,7 +127,7 @@ Rebuild the archive with unique names from a trusted source.",
     references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static UNSCANNABLE_MEMBER: Rule = Rule {
+pub static UNSCANNABLE_MEMBER = Rule {
     id: "AISEC-ARC-006",
     name: "archive-unscannable-member",
     summary: "An archive member is encrypted or uses a compression aisec cannot open",
@@ -145,7 +149,7 @@ Ask for the archive without encryption, or with stored or deflate members.",
     references: &[refs::CWE_20],
 };
 
-pub static HEADER_MISMATCH: Rule = Rule {
+pub static HEADER_MISMATCH = Rule {
     id: "AISEC-ARC-007",
     name: "zip-header-mismatch",
     summary: "A zip entry's local header disagrees with its central directory record",
@@ -173,7 +177,7 @@ trusted source.",
     references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN, refs::OWASP_ML06],
 };
 
-pub static POLYGLOT_PREFIX: Rule = Rule {
+pub static POLYGLOT_PREFIX = Rule {
     id: "AISEC-ARC-008",
     name: "zip-polyglot-prefix",
     summary: "Bytes precede a zip archive: the file is a zip and something else at once",
@@ -202,13 +206,4 @@ standard tool, which writes the first entry at byte 0.",
     references: &[refs::CWE_20, refs::CWE_646, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static RULES: &[&Rule] = &[
-    &PATH_TRAVERSAL,
-    &LINK_ESCAPE,
-    &DECOMPRESSION_BOMB,
-    &EXTENSION_MISMATCH,
-    &DUPLICATE_ENTRY,
-    &UNSCANNABLE_MEMBER,
-    &HEADER_MISMATCH,
-    &POLYGLOT_PREFIX,
-];
+}
