@@ -1,6 +1,6 @@
 //! The rules this crate reports, `AISEC-PKL-0NN`.
 
-use aisec_core::{Reference, Rule, Severity, atlas, refs};
+use aisec_core::{Reference, Severity, atlas, refs};
 
 const PICKLE_DOCS: Reference = Reference::new(
     "python-pickle-warning",
@@ -18,7 +18,11 @@ static COMMON: &[Reference] = &[
     PICKLE_DOCS,
 ];
 
-pub static DANGEROUS_CALLABLE: Rule = Rule {
+aisec_core::rules! {
+/// Every rule of the family, in id order.
+pub static RULES;
+
+pub static DANGEROUS_CALLABLE = Rule {
     id: "AISEC-PKL-001",
     name: "pickle-dangerous-callable",
     summary: "A pickle imports or calls a function that runs code, spawns processes, imports, opens files or networks",
@@ -68,7 +72,7 @@ untrusted PyTorch checkpoints only with `torch.load(..., weights_only=True)`.",
     references: COMMON,
 };
 
-pub static UNKNOWN_CALLABLE: Rule = Rule {
+pub static UNKNOWN_CALLABLE = Rule {
     id: "AISEC-PKL-002",
     name: "pickle-unknown-callable",
     summary: "A pickle imports or calls a callable that is not on the list of known-safe ones",
@@ -98,7 +102,7 @@ and common, suggest it for aisec's allow list, or waive the finding in
     references: COMMON,
 };
 
-pub static OBFUSCATED_IMPORT: Rule = Rule {
+pub static OBFUSCATED_IMPORT = Rule {
     id: "AISEC-PKL-003",
     name: "pickle-obfuscated-import",
     summary: "A pickle computes the name it imports, or calls a value computed at load time",
@@ -136,7 +140,7 @@ Do not load it.",
     ],
 };
 
-pub static GLOBAL_MUTATION: Rule = Rule {
+pub static GLOBAL_MUTATION = Rule {
     id: "AISEC-PKL-004",
     name: "pickle-global-mutation",
     summary: "A pickle changes the state of an imported module, class or function",
@@ -165,7 +169,7 @@ Do not load the file; it was crafted by hand.",
     ],
 };
 
-pub static DISCARDED_CALL: Rule = Rule {
+pub static DISCARDED_CALL = Rule {
     id: "AISEC-PKL-005",
     name: "pickle-discarded-call",
     summary: "A pickle calls something whose result is thrown away",
@@ -187,7 +191,7 @@ whole stream). Do not load the file unless the call is understood.",
     references: &[refs::CWE_502, refs::ATLAS_UNSAFE_ARTIFACT, refs::OWASP_ML06],
 };
 
-pub static APPENDED_PICKLE: Rule = Rule {
+pub static APPENDED_PICKLE = Rule {
     id: "AISEC-PKL-006",
     name: "pickle-appended-stream",
     summary: "Several pickle streams are concatenated in one file",
@@ -211,7 +215,7 @@ separate files that are each reviewed.",
     references: &[refs::CWE_502, refs::ATLAS_UNSAFE_ARTIFACT, refs::CWE_20],
 };
 
-pub static TRAILING_DATA: Rule = Rule {
+pub static TRAILING_DATA = Rule {
     id: "AISEC-PKL-007",
     name: "pickle-trailing-data",
     summary: "Bytes follow the end of the pickle stream",
@@ -231,7 +235,7 @@ Check where the extra bytes come from; regenerate the file if unsure.",
     references: &[refs::CWE_20, refs::ATLAS_SUPPLY_CHAIN],
 };
 
-pub static NONSTANDARD_STRUCTURE: Rule = Rule {
+pub static NONSTANDARD_STRUCTURE = Rule {
     id: "AISEC-PKL-008",
     name: "pickle-nonstandard-structure",
     summary: "A pickle has a structure no pickler writes: it was crafted by hand",
@@ -252,7 +256,7 @@ Treat the file with suspicion; prefer a freshly exported copy.",
     references: &[refs::CWE_502, refs::CWE_20],
 };
 
-pub static INCONSISTENT_FRAME: Rule = Rule {
+pub static INCONSISTENT_FRAME = Rule {
     id: "AISEC-PKL-009",
     name: "pickle-inconsistent-frame",
     summary: "A protocol 4 frame is crossed by an opcode or opened inside another: loaders read the stream differently",
@@ -280,17 +284,7 @@ Treat the file as crafted to evade scanners. Do not load it.",
     references: &[refs::CWE_502, refs::ATLAS_UNSAFE_ARTIFACT, refs::CWE_20],
 };
 
-pub static RULES: &[&Rule] = &[
-    &DANGEROUS_CALLABLE,
-    &UNKNOWN_CALLABLE,
-    &OBFUSCATED_IMPORT,
-    &GLOBAL_MUTATION,
-    &DISCARDED_CALL,
-    &APPENDED_PICKLE,
-    &TRAILING_DATA,
-    &NONSTANDARD_STRUCTURE,
-    &INCONSISTENT_FRAME,
-];
+}
 
 #[cfg(test)]
 mod tests {
