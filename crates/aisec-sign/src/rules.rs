@@ -1,6 +1,6 @@
 //! Rules the signature gate reports.
 
-use aisec_core::{Reference, Rule, Severity, refs};
+use aisec_core::{Reference, Severity, refs};
 
 const SLSA: Reference = Reference::new("SLSA", "https://slsa.dev/spec/v1.0/");
 const MODEL_SIGNING: Reference = Reference::new(
@@ -8,8 +8,12 @@ const MODEL_SIGNING: Reference = Reference::new(
     "https://github.com/sigstore/model-transparency",
 );
 
+aisec_core::rules! {
+/// Every rule of this crate, for the registry.
+pub static RULES;
+
 /// A model directory that must be signed carries no signature.
-pub static UNSIGNED_MODEL: Rule = Rule {
+pub static UNSIGNED_MODEL = Rule {
     id: "AISEC-SIG-001",
     name: "unsigned-model",
     summary: "Model is not signed although a signature is required",
@@ -41,7 +45,7 @@ from a publisher that does not sign, pin and verify its file digests instead.
 };
 
 /// A signature is present but does not verify: tampering or the wrong key.
-pub static SIGNATURE_INVALID: Rule = Rule {
+pub static SIGNATURE_INVALID = Rule {
     id: "AISEC-SIG-002",
     name: "model-signature-invalid",
     summary: "Model signature does not verify: files changed, added, removed, or wrong key",
@@ -73,5 +77,4 @@ channel.
     ],
 };
 
-/// Every rule of this crate, for the registry.
-pub static RULES: &[&Rule] = &[&UNSIGNED_MODEL, &SIGNATURE_INVALID];
+}
