@@ -3,7 +3,7 @@
 //! secret-like names, and personal data in saved notebook outputs.
 //!
 //! # What it finds
-//! Rules `AISEC-SEC-001`..`020` (see [`RULES`]): OpenAI, Anthropic, Hugging
+//! The `AISEC-SEC-*` rules (see [`RULES`]): OpenAI, Anthropic, Hugging
 //! Face, Cohere, Replicate, Mistral, Groq, Google/Gemini, Azure OpenAI, AWS,
 //! GCP service-account keys, GitHub, Slack, Stripe, LangSmith, Perplexity,
 //! xAI, Pinecone, W&B, PEM/OpenSSH private keys, JWTs, database URLs, a generic
