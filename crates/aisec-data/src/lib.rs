@@ -12,7 +12,7 @@
 //! keys through aisec-secrets' engine. Column names add hints ([`hints`]):
 //! they confirm weak matches and flag masked columns or kinds no detector
 //! reads (passports, addresses, GDPR Art. 9 categories). In `aisec scan`,
-//! [`DataScanner`] reports rules `AISEC-DATA-001`..`011` ([`RULES`]).
+//! [`DataScanner`] reports the `AISEC-DATA-*` rules ([`RULES`]).
 //!
 //! # How
 //! Readers sample ([`SampleOptions`]: 10 000 rows or 16 MiB by default) and
