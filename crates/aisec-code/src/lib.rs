@@ -2,7 +2,7 @@
 //!
 //! # What it finds
 //! The ways ML code gets owned that generic SAST tools miss (rules
-//! `AISEC-CODE-001`..`014`, see [`RULES`]): loading untrusted checkpoints
+//! `AISEC-CODE-*`, see [`RULES`]): loading untrusted checkpoints
 //! (`torch.load` without `weights_only=True`, pickle/dill/joblib/cloudpickle,
 //! `numpy.load(allow_pickle=True)`, unsafe YAML, Keras `safe_mode=False`),
 //! trusting remote model code (`trust_remote_code=True`, `torch.hub.load`,
