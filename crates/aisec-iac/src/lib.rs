@@ -2,7 +2,7 @@
 //! Kubernetes, docker-compose, Dockerfiles and GitHub Actions workflows.
 //!
 //! # What it finds
-//! Rules `AISEC-IAC-001`..`031` (see [`RULES`]): SageMaker, Vertex AI and
+//! The `AISEC-IAC-*` rules (see [`RULES`]): SageMaker, Vertex AI and
 //! Azure ML notebooks and compute with public network paths or root, ML
 //! resources without customer-managed keys, SageMaker models without network
 //! isolation, public/unversioned/unencrypted/unlogged S3 buckets, IAM
