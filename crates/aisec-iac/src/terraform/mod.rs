@@ -32,7 +32,7 @@
 //!   (see `PLATFORMS`): `sagemaker`, `vertex`, `azure_ml`, `s3`, `iam`,
 //!   `bedrock`; `policy` normalises IAM policy statements for `s3` and `iam`.
 //!   An attribute whose explicit value and whose default are both unsafe is
-//!   a row of an [`UnsafeDefault`] table, not code.
+//!   a row of an `UnsafeDefault` table, not code.
 
 mod azure_ml;
 mod bedrock;
