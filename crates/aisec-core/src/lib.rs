@@ -11,6 +11,7 @@ mod excerpt;
 mod finding;
 pub mod generic;
 mod kind;
+mod redact;
 mod report;
 mod rule;
 mod scanner;
@@ -20,6 +21,7 @@ pub mod sibling;
 pub use excerpt::{EXCERPT_CHARS, escape_control, excerpt};
 pub use finding::{ByteRange, Finding, Location, MEMBER_SEPARATOR, assign_fingerprints};
 pub use kind::{FileKind, SNIFF_LEN, detect_kind, kind_from_name, sniff_content, zip_end_record};
+pub use redact::redact;
 pub use report::{REPORT_SCHEMA_VERSION, Report, ScanStats, Suppressed, ToolInfo};
 pub use rule::{
     DuplicateRuleId, Reference, Rule, RuleRegistry, RuleSelector, refs, rule_id_follows,

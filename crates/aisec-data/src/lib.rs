@@ -64,6 +64,7 @@ pub mod detect;
 mod error;
 pub mod hints;
 mod mask;
+mod notebook;
 mod profile;
 pub mod readers;
 pub mod rules;

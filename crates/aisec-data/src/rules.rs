@@ -245,6 +245,37 @@ Waive the finding in `aisec.toml` once reviewed.",
     references: &[refs::CWE_359, GDPR_ART_9, refs::OWASP_LLM02],
 };
 
+pub static NOTEBOOK_OUTPUT = Rule {
+    id: "AISEC-DATA-012",
+    name: "notebook-output-personal-data",
+    summary: "A notebook's saved output shows personal data (e-mail addresses, IBANs, card numbers, national ids...)",
+    default_severity: Severity::Medium,
+    explanation: "\
+## What it finds
+Saved outputs of Jupyter notebook cells (printed text, data-frame previews,
+tracebacks) that show personal data, found by the same detectors as datasets
+(`AISEC-DATA-001`..`008`): e-mail addresses, IBANs, payment card numbers
+(IIN and Luhn), US SSNs and UK national insurance numbers, phone numbers, IP
+addresses and dates of birth. One finding per cell and kind, with the count,
+at the line of the first match; the evidence is masked. E-mail addresses,
+phone numbers and IP addresses count from three in one cell (an author's
+address is not a table of customers), and documentation domains such as
+`example.com` are ignored. Each finding has the severity of the matching
+dataset rule (an IBAN or a card number is high). Replaces `AISEC-SEC-019`,
+which read only e-mails, cards and SSNs.
+
+## Why it matters
+Notebooks are committed with their outputs: `df.head()` of a customer table
+publishes real people's data with the code, in every clone and fork. That is
+a disclosure under most privacy laws, and training data that was meant to stay
+internal.
+
+## Remediation
+Clear outputs before committing (`jupyter nbconvert --clear-output`,
+`nbstripout` as a pre-commit hook), and work on anonymised or synthetic samples.",
+    references: &[refs::CWE_359, refs::CWE_312, refs::OWASP_LLM02, GDPR_ART_4],
+};
+
 }
 
 /// The rule that reports `class`.

@@ -3,15 +3,18 @@
 //! TSV and JSON Lines by name, confirmed by content); one finding per file,
 //! column and kind of data.
 //!
-//! Not scanned here, to report nothing twice: notebooks (aisec-secrets
-//! reports personal data in their outputs, `AISEC-SEC-019`) and credentials
-//! in text datasets (the secrets scanner reads every text file). Plain text
+//! Notebooks (`.ipynb`) are read for personal data in their saved outputs
+//! (`AISEC-DATA-012`, see [`crate::notebook`]); the secrets scanner reports
+//! only the credentials in them. Not scanned here, to report nothing twice:
+//! credentials in text datasets and notebooks (the secrets scanner reads
+//! every text file). Plain text
 //! is profiled by `aisec data scan` only: prose, code and logs would drown
 //! `aisec scan` in e-mail addresses of authors and maintainers.
 
 use aisec_core::{FileInput, FileKind, Finding, ScanContext, Scanner, Severity, generic};
 
 use crate::hints::ColumnHint;
+use crate::notebook;
 use crate::profile::{ColumnProfile, DatasetFormat, DatasetProfile};
 use crate::readers::{self, PARQUET_MAGIC};
 use crate::rules::{self, RULES};
@@ -43,7 +46,7 @@ impl Scanner for DataScanner {
         if file.kind != FileKind::Text {
             return false;
         }
-        if file.has_extension_in(TEXT_DATASET_EXTENSIONS) {
+        if file.has_extension_in(TEXT_DATASET_EXTENSIONS) || file.has_extension("ipynb") {
             return true;
         }
         // `.json` only when it is JSON Lines in disguise: config files are not datasets.
@@ -58,6 +61,9 @@ impl Scanner for DataScanner {
     fn scan(&self, file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Finding> {
         let parquet = is_parquet(file.bytes);
         let defaults = SampleOptions::default();
+        if !parquet && file.has_extension("ipynb") {
+            return notebook::findings(file, file.bytes, defaults.max_cell_bytes);
+        }
         let opts = SampleOptions {
             // Sampling reads less than the full-read limit unless that limit was lowered.
             max_bytes: defaults.max_bytes.min(ctx.limits.max_full_read),

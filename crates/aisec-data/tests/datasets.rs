@@ -283,15 +283,13 @@ fn scanner_reports_one_finding_per_column_and_kind() {
 }
 
 #[test]
-fn scanner_picks_parquet_by_magic_and_skips_text_secrets_and_notebooks() {
+fn scanner_picks_parquet_by_magic_and_skips_text_secrets() {
     let bytes = std::fs::read(fixture("customers.parquet")).unwrap();
     let findings = scan("export.bin", &bytes);
     assert!(
         findings.iter().any(|f| f.rule_id == "AISEC-DATA-009"),
         "{findings:#?}"
     );
-    let nb = std::fs::read(fixture("analysis.ipynb")).unwrap();
-    assert!(scan("analysis.ipynb", &nb).is_empty());
     let txt = std::fs::read(fixture("support_tickets.txt")).unwrap();
     assert!(scan("support_tickets.txt", &txt).is_empty());
     let key = concat!("ghp_", "R8d2Xq7LmN4pZ9vT1cW6yB3kH5jF0sGaE2uQ");
@@ -363,4 +361,97 @@ fn a_footer_that_panics_the_metadata_decoder_is_an_error() {
         .expect_err("a broken footer is an error")
         .to_string();
     assert!(err.contains("x.parquet") && err.contains("footer"), "{err}");
+}
+
+/// A notebook of saved outputs: `cells` is a list of output texts, one cell each.
+fn notebook(outputs: &[&str]) -> Vec<u8> {
+    let cells: Vec<serde_json::Value> = outputs
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "cell_type": "code",
+                "source": ["df.head()"],
+                "metadata": {},
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": [o]}],
+            })
+        })
+        .collect();
+    serde_json::to_vec_pretty(&serde_json::json!({"nbformat": 4, "metadata": {}, "cells": cells}))
+        .unwrap()
+}
+
+#[test]
+fn notebook_outputs_get_every_dataset_detector() {
+    // An IBAN was reported by nobody while AISEC-SEC-019 owned notebooks.
+    let nb = notebook(&[
+        "nothing here",
+        "0  Ann  GB82 WEST 1234 5698 7654 32\n1  Bob  DE89 3704 0044 0532 0130 00",
+        "card 4111 1111 1111 1111, ssn 123-45-6789",
+    ]);
+    let f = scan("nb/analysis.ipynb", &nb);
+    let got: Vec<(&str, &str)> = f
+        .iter()
+        .map(|f| {
+            (
+                f.rule_id.as_str(),
+                f.message.split(", e.g.").next().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "AISEC-DATA-012",
+                "the saved output of cell 2 shows 2 IBANs (bank account numbers)"
+            ),
+            (
+                "AISEC-DATA-012",
+                "the saved output of cell 3 shows 1 payment card numbers"
+            ),
+            (
+                "AISEC-DATA-012",
+                "the saved output of cell 3 shows 1 US social security numbers"
+            ),
+        ],
+        "{f:#?}"
+    );
+    assert!(f.iter().all(|f| f.severity == aisec_core::Severity::High));
+    let src = String::from_utf8(nb).unwrap();
+    let line = src.lines().position(|l| l.contains("GB82")).unwrap() as u32 + 1;
+    assert_eq!(f[0].location.line, Some(line));
+    let json = serde_json::to_string(&f).unwrap();
+    for raw in [
+        "GB82 WEST 1234 5698 7654 32",
+        "4111 1111 1111 1111",
+        "123-45-6789",
+    ] {
+        assert!(!json.contains(raw), "{raw} leaked: {json}");
+    }
+}
+
+#[test]
+fn notebook_emails_count_from_a_table_and_skip_documentation_domains() {
+    let nb = std::fs::read(fixture("analysis.ipynb")).unwrap();
+    let f = scan("analysis.ipynb", &nb);
+    let ids: Vec<&str> = f.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, ["AISEC-DATA-012", "AISEC-DATA-012"], "{f:#?}");
+    assert!(
+        f[0].message.contains("cell 1 shows 5 e-mail addresses"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        !serde_json::to_string(&f)
+            .unwrap()
+            .contains("ahmed89@corp-mail.net")
+    );
+    // Two addresses are an author and a maintainer; documentation domains are nobody.
+    let few = notebook(&[
+        "by ann@acme.io and bob@acme.io",
+        "a@example.com b@example.org c@x.example.com",
+    ]);
+    assert!(scan("few.ipynb", &few).is_empty());
+    // Not a notebook: nothing (the hygiene and secrets scanners speak of broken JSON).
+    assert!(scan("broken.ipynb", b"{not json").is_empty());
 }

@@ -121,11 +121,13 @@ pub fn is_literal_secret_value(value: &str) -> bool {
     !v.chars().all(|c| c == first)
 }
 
-/// Describes a secret for evidence without revealing it.
+/// Describes a secret for evidence without revealing it, in the one
+/// redacted form every scanner uses ([`aisec_core::redact`]): no prefix is
+/// shown (an IaC value has no public prefix), only its length and a hash.
 pub fn redacted(name: &str, value: &str) -> String {
     format!(
-        "{name}=<redacted, {} chars>",
-        value.trim().trim_matches(['"', '\'']).chars().count()
+        "{name}={}",
+        aisec_core::redact(value.trim().trim_matches(['"', '\'']), 0)
     )
 }
 
@@ -386,6 +388,15 @@ fn check_server(ws: &[&str], hit: &mut impl FnMut(ShellIssue, String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redaction_is_the_one_every_scanner_uses() {
+        let secret = "hunter2-but-longer";
+        let r = redacted("DB_PASSWORD", &format!("\"{secret}\""));
+        assert_eq!(r, format!("DB_PASSWORD={}", aisec_core::redact(secret, 0)));
+        assert!(r.starts_with("DB_PASSWORD=…[redacted 18 chars, sha256:"), "{r}");
+        assert!(!r.contains("hunter2"));
+    }
 
     fn kinds(s: &str) -> Vec<ShellIssue> {
         check_script(s).into_iter().map(|h| h.kind).collect()

@@ -9,8 +9,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use aisec_core::{Confidence, Rule, Severity};
 use regex::bytes::Regex;
 
-use crate::redact::redact;
 use crate::rules::*;
+use aisec_core::redact;
 
 /// How far past its literal a detector's regex may look.
 #[derive(Clone, Copy)]

@@ -1,13 +1,14 @@
 //! Secret detection for aisec: AI-provider and cloud keys, tokens, private
 //! keys, database URLs with passwords, high-entropy values assigned to
-//! secret-like names, and personal data in saved notebook outputs.
+//! secret-like names. (Personal data in saved notebook outputs is aisec-data's,
+//! AISEC-DATA-012.)
 //!
 //! # What it finds
 //! The `AISEC-SEC-*` rules (see [`RULES`]): OpenAI, Anthropic, Hugging
 //! Face, Cohere, Replicate, Mistral, Groq, Google/Gemini, Azure OpenAI, AWS,
 //! GCP service-account keys, GitHub, Slack, Stripe, LangSmith, Perplexity,
 //! xAI, Pinecone, W&B, PEM/OpenSSH private keys, JWTs, database URLs, a generic
-//! entropy rule, and PII in notebook outputs. Every text file is scanned;
+//! entropy rule. Every text file is scanned;
 //! notebooks (`.ipynb`) are scanned as the raw file (so lines are the file's)
 //! and each finding names the cell and whether it sits in the source or in a
 //! saved output.
@@ -35,14 +36,13 @@
 
 mod engine;
 mod notebook;
-mod redact;
 pub mod rules;
 
 use aisec_core::{Confidence, FileInput, FileKind, Finding, ScanContext, Scanner, Severity};
 
+pub use aisec_core::redact;
 pub use engine::{SecretMatch, find_secrets, find_secrets_in_bytes, literal_hits, shannon_entropy};
-pub use notebook::{CellText, PiiHit, PiiKind, cells as notebook_cells, find_pii};
-pub use redact::redact;
+pub use notebook::{CellText, cells as notebook_cells};
 pub use rules::RULES;
 
 /// The secrets scanner. Stateless; construct with `SecretsScanner`.
@@ -191,32 +191,6 @@ impl Scanner for SecretsScanner {
             );
         }
 
-        if let Some(cells) = &cells {
-            for c in cells {
-                for pii in find_pii(&c.outputs) {
-                    let mut f = Finding::new(
-                        &rules::NOTEBOOK_PII,
-                        file,
-                        format!(
-                            "the saved output of cell {} shows {} {}",
-                            c.index,
-                            pii.count,
-                            pii.kind.describe()
-                        ),
-                    )
-                    .evidence(format!(
-                        "{} (e.g. {})",
-                        pii.kind.describe(),
-                        pii.masked_sample
-                    ));
-                    if let Some(pos) = memchr::memmem::find(bytes, pii.first.as_bytes()) {
-                        let (line, col, _) = lines.locate(pos);
-                        f = f.line(line, Some(col));
-                    }
-                    out.push(f);
-                }
-            }
-        }
         out
     }
 }

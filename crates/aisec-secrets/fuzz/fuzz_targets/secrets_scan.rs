@@ -1,5 +1,5 @@
 //! Everything the crate does with untrusted bytes: the matching engine, the
-//! scanner as a plain file, a notebook (JSON parse, cell attribution, PII) and
+//! scanner as a plain file, a notebook (JSON parse, cell attribution) and
 //! a lock file. A panic, an out-of-bounds span or a secret in the evidence is
 //! a bug.
 #![no_main]
@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use aisec_core::{FileInput, Limits, ScanContext, Scanner};
-use aisec_secrets::{SecretsScanner, find_pii, find_secrets_in_bytes};
+use aisec_secrets::{SecretsScanner, find_secrets_in_bytes, notebook_cells};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,9 +16,7 @@ fuzz_target!(|data: &[u8]| {
         let secret = String::from_utf8_lossy(&data[m.start..m.end]);
         assert!(secret.len() < 12 || !m.redacted.contains(secret.as_ref()));
     }
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = find_pii(text);
-    }
+    let _ = notebook_cells(data);
     let scanners: Vec<Box<dyn Scanner>> = vec![Box::new(SecretsScanner)];
     let limits = Limits::default();
     let ctx = ScanContext::new(&limits, &scanners);

@@ -1,4 +1,5 @@
-//! Redaction: the only form in which a secret leaves this crate.
+//! Redaction: the one form in which a secret leaves any scanner (secrets,
+//! IaC): a public prefix, the length and a short SHA-256 prefix.
 
 use sha2::{Digest, Sha256};
 
