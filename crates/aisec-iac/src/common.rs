@@ -394,7 +394,10 @@ mod tests {
         let secret = "hunter2-but-longer";
         let r = redacted("DB_PASSWORD", &format!("\"{secret}\""));
         assert_eq!(r, format!("DB_PASSWORD={}", aisec_core::redact(secret, 0)));
-        assert!(r.starts_with("DB_PASSWORD=…[redacted 18 chars, sha256:"), "{r}");
+        assert!(
+            r.starts_with("DB_PASSWORD=…[redacted 18 chars, sha256:"),
+            "{r}"
+        );
         assert!(!r.contains("hunter2"));
     }
 
