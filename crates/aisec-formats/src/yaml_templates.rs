@@ -7,7 +7,8 @@
 //! depth), never built into a tree, so aliases are never expanded; an alias
 //! to an anchored scalar stands for that scalar.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser};
 
@@ -15,6 +16,11 @@ use crate::hydra::{MAX_DEPTH, MAX_EVENTS};
 
 /// Templates collected per file; a config has one or a handful.
 const MAX_TEMPLATES: usize = 1_000;
+/// Bytes of template text collected per file. Each template is lexed, so
+/// this bounds the work as the file's size does; without it one large
+/// anchored scalar aliased a thousand times cost a thousand copies and
+/// lexes (a 1 MB file took 29 s and 1 GB).
+const MAX_TEMPLATE_BYTES: usize = 16 * 1024 * 1024;
 /// Anchored scalars remembered for `chat_template: *alias`.
 const MAX_ANCHORS: usize = 10_000;
 
@@ -60,7 +66,12 @@ enum Frame {
 pub fn read(text: &str) -> YamlTemplates {
     let mut out = YamlTemplates::default();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, String> = HashMap::new();
+    // Shared, not copied: an alias costs a pointer, however long its scalar.
+    let mut anchors: HashMap<usize, Rc<str>> = HashMap::new();
+    // Anchors already collected as templates: an alias repeats the same text,
+    // judged once.
+    let mut collected_anchors: HashSet<usize> = HashSet::new();
+    let mut template_bytes = 0usize;
     let mut parser = Parser::new_from_str(text);
     let mut events = 0usize;
     while let Some(next) = parser.next_event() {
@@ -94,14 +105,18 @@ pub fn read(text: &str) -> YamlTemplates {
             Some(Frame::Seq { template }) => *template,
             None => false,
         };
-        let scalar = match event {
+        let (scalar, from_anchor): (Rc<str>, Option<usize>) = match event {
             Event::Scalar(value, _, anchor, _) => {
+                let value: Rc<str> = Rc::from(value.as_ref());
                 if anchor > 0 && anchors.len() < MAX_ANCHORS {
-                    anchors.insert(anchor, value.to_string());
+                    anchors.insert(anchor, Rc::clone(&value));
                 }
-                value.into_owned()
+                (value, (anchor > 0).then_some(anchor))
             }
-            Event::Alias(id) => anchors.get(&id).cloned().unwrap_or_default(),
+            Event::Alias(id) => (
+                anchors.get(&id).cloned().unwrap_or_else(|| Rc::from("")),
+                Some(id),
+            ),
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if stack.len() >= MAX_DEPTH {
                     out.error = Some((line, format!("nested deeper than {MAX_DEPTH} levels")));
@@ -137,19 +152,29 @@ pub fn read(text: &str) -> YamlTemplates {
         let is_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
         if is_key {
             if let Some(Frame::Map { key, .. }) = stack.last_mut() {
-                *key = Some(scalar);
+                *key = Some(scalar.to_string());
             }
             continue;
         }
-        if value_is_template && !scalar.is_empty() {
+        let repeat = from_anchor.is_some_and(|id| collected_anchors.contains(&id));
+        if value_is_template && !scalar.is_empty() && !repeat {
             if out.templates.len() >= MAX_TEMPLATES {
                 out.error = Some((line, format!("more than {MAX_TEMPLATES} chat templates")));
                 return out;
             }
+            template_bytes = template_bytes.saturating_add(scalar.len());
+            if template_bytes > MAX_TEMPLATE_BYTES {
+                out.error = Some((
+                    line,
+                    format!("more than {MAX_TEMPLATE_BYTES} bytes of chat templates"),
+                ));
+                return out;
+            }
+            collected_anchors.extend(from_anchor);
             // The parser's span of a block scalar starts at its text, past
             // the `|`/`>` indicator line.
             out.templates.push(YamlTemplate {
-                source: scalar,
+                source: scalar.to_string(),
                 line: line.max(1),
             });
         }
@@ -189,6 +214,20 @@ mod tests {
         let text = "base: &t \"{{ x.__class__ }}\"\nchat_template: *t\n";
         let found = sources(text);
         assert_eq!(found, vec![("{{ x.__class__ }}".to_owned(), 2)]);
+    }
+
+    /// One large anchored template aliased many times is collected once:
+    /// aliases share the anchor's text instead of copying it.
+    #[test]
+    fn an_aliased_template_is_collected_once() {
+        let big = "{{ a }}".repeat(10_000);
+        let text = format!(
+            "base: &t \"{big}\"\nchat_template:\n{}",
+            "  - *t\n".repeat(500)
+        );
+        let found = read(&text);
+        assert_eq!(found.templates.len(), 1, "{:?}", found.error);
+        assert_eq!(found.templates[0].source, big);
     }
 
     #[test]
