@@ -152,11 +152,15 @@ pub(crate) fn scan_compressed(
     }
     let what = kind.as_str();
     if let Some(why) = out.limit() {
-        findings.push(Finding::new(
-            &rules::DECOMPRESSION_BOMB,
-            file,
-            format!("{what} stream {why}; scanned the first part only"),
-        ));
+        let (severity, rest) = out.cut_grade();
+        findings.push(
+            Finding::new(
+                &rules::DECOMPRESSION_BOMB,
+                file,
+                format!("{what} stream {why}; scanned the first part only{rest}"),
+            )
+            .severity(severity),
+        );
     }
     if let Some(e) = out.error.take() {
         let what = if claimed {

@@ -20,6 +20,13 @@ pub(crate) const BOMB_MIN_SIZE: u64 = 1024 * 1024;
 /// a bound by little, large enough that charging costs nothing measurable.
 const CHUNK: usize = 64 * 1024;
 
+/// Output decoded (and thrown away) past a cut to learn whether the cut hid
+/// anything: real artifacts that trip the ratio are zero-filled tensors, and
+/// a stream that is zeros to its end hid nothing; a payload behind a long
+/// zero run (a sparse file, then `model.pkl`, in one `.tar.gz`) shows up as
+/// non-zero bytes here. Bounded, and charged to the file's budget.
+const ZERO_TAIL_ALLOWANCE: u64 = 16 * 1024 * 1024;
+
 /// Compressed input a decoder is handed per `fill_buf`: keeps the consumed
 /// count (and so the running ratio) within this many bytes of the truth.
 const INPUT_WINDOW: usize = 4 * 1024;
@@ -39,6 +46,11 @@ pub(crate) struct Inflated {
     pub data: Vec<u8>,
     pub stop: Option<Stop>,
     pub error: Option<String>,
+    /// After a limit cut: whether what followed may hold content (non-zero
+    /// bytes, more than [`ZERO_TAIL_ALLOWANCE`] of output, an error or the
+    /// budget before the stream's end). `false` when the rest was zeros to
+    /// the end.
+    pub hidden_tail: bool,
 }
 
 impl Inflated {
@@ -53,6 +65,24 @@ impl Inflated {
     pub fn budget_spent(&self) -> bool {
         self.stop == Some(Stop::Budget)
     }
+
+    /// How a limit cut is graded and what the message adds: what lies past
+    /// the cut and may hold content was not scanned, which fails the default
+    /// gate (high); a rest that is zeros to the end hid nothing (the rule's
+    /// medium).
+    pub fn cut_grade(&self) -> (aisec_core::Severity, &'static str) {
+        if self.hidden_tail {
+            (
+                aisec_core::Severity::High,
+                "; what follows the cut may hold content and was not scanned",
+            )
+        } else {
+            (
+                aisec_core::Severity::Medium,
+                "; the rest of the stream is zeros",
+            )
+        }
+    }
 }
 
 /// Collects output under the limits: the absolute cap, the running ratio
@@ -62,6 +92,16 @@ pub(crate) struct Collector<'c, 'f> {
     file: &'c FileInput<'f>,
     out: Vec<u8>,
     stop: Option<Stop>,
+    /// Past a limit cut: output seen since, until it is known whether the
+    /// rest is zeros ([`ZERO_TAIL_ALLOWANCE`]).
+    tail: Option<Tail>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Tail {
+    seen: u64,
+    /// Decided: the rest may hold content.
+    hidden: bool,
 }
 
 impl<'c, 'f> Collector<'c, 'f> {
@@ -71,12 +111,49 @@ impl<'c, 'f> Collector<'c, 'f> {
             file,
             out: Vec::new(),
             stop: None,
+            tail: None,
         }
+    }
+
+    /// Decoding past a cut: nothing is kept; `false` once it is known that
+    /// the rest may hide content.
+    fn accept_tail(&mut self, chunk: &[u8]) -> bool {
+        let Some(tail) = self.tail.as_mut() else {
+            return false;
+        };
+        if tail.hidden {
+            return false;
+        }
+        if self
+            .ctx
+            .charge_decompressed(self.file, chunk.len() as u64)
+            .is_err()
+            || chunk.iter().any(|&b| b != 0)
+        {
+            tail.hidden = true;
+            return false;
+        }
+        tail.seen += chunk.len() as u64;
+        if tail.seen > ZERO_TAIL_ALLOWANCE {
+            tail.hidden = true;
+            return false;
+        }
+        true
+    }
+
+    /// A limit cut the stream here: keep decoding to see what follows.
+    fn cut(&mut self, why: String, rest: &[u8]) -> bool {
+        self.stop = Some(Stop::Limit(why));
+        self.tail = Some(Tail::default());
+        self.accept_tail(rest)
     }
 
     /// Takes `chunk`, produced from `consumed` compressed bytes in all.
     /// `false`: stop decoding (the reason is recorded).
     pub fn accept(&mut self, chunk: &[u8], consumed: u64) -> bool {
+        if self.tail.is_some() {
+            return self.accept_tail(chunk);
+        }
         if self.stop.is_some() {
             return false;
         }
@@ -93,8 +170,7 @@ impl<'c, 'f> Collector<'c, 'f> {
         let room = cap.saturating_sub(self.out.len());
         if chunk.len() > room {
             self.out.extend_from_slice(&chunk[..room]);
-            self.stop = Some(Stop::Limit(format!("expands past the {cap} byte limit")));
-            return false;
+            return self.cut(format!("expands past the {cap} byte limit"), &chunk[room..]);
         }
         self.out.extend_from_slice(chunk);
         let produced = self.out.len() as u64;
@@ -102,24 +178,34 @@ impl<'c, 'f> Collector<'c, 'f> {
         if produced > BOMB_MIN_SIZE
             && produced > consumed.saturating_mul(limits.max_compression_ratio)
         {
-            self.stop = Some(Stop::Limit(format!(
-                "expands more than {}x ({consumed} compressed bytes gave over {produced} bytes)",
-                limits.max_compression_ratio
-            )));
-            return false;
+            return self.cut(
+                format!(
+                    "expands more than {}x ({consumed} compressed bytes gave over {produced} bytes)",
+                    limits.max_compression_ratio
+                ),
+                &[],
+            );
         }
         true
     }
 
+    /// Whether decoding should stop: a bound was reached and, after a cut,
+    /// what follows is already judged.
     pub fn stopped(&self) -> bool {
-        self.stop.is_some()
+        match self.tail {
+            Some(tail) => tail.hidden,
+            None => self.stop.is_some(),
+        }
     }
 
     pub fn finish(self, error: Option<String>) -> Inflated {
+        // A decoding error past the cut leaves the rest unknown.
+        let hidden_tail = self.tail.is_some_and(|t| t.hidden || error.is_some());
         Inflated {
             data: self.out,
             stop: self.stop,
             error,
+            hidden_tail,
         }
     }
 }

@@ -73,11 +73,14 @@ A few kilobytes that expand to terabytes exhaust the disk or memory of
 whatever unpacks them: a CI runner, a model server, a data pipeline. aisec
 stops decompressing at the limit (judged on the compressed bytes consumed so
 far, so a bomb stops after about a megabyte) and scans only what it read.
-Medium, not high: zero-filled tensors compressed past the ratio are real,
-and a pickle runs from its first bytes, which are read; what lies past a cut
-is not scanned, and the finding says so. Per archive, the first three bombs are listed and the
-rest counted in one finding; identical copies of a bomb or of a nested archive
-are opened once.
+Past the cut it decodes up to 16 MiB more, keeping nothing, to learn what
+follows: a rest that is zeros to the end hid nothing (zero-filled tensors
+compress past the ratio in real artifacts) and stays medium; non-zero bytes
+(a payload behind a long zero run, such as a sparse file and then a pickle in
+one `.tar.gz`), a longer rest, or bombs counted without being opened make the
+finding high, since unscanned content fails the default gate. Per archive,
+the first three bombs are listed and the rest counted in one finding;
+identical copies of a bomb or of a nested archive are opened once.
 
 ## Remediation
 Do not unpack the archive. Real model and data archives compress by small

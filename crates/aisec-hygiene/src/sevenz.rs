@@ -116,16 +116,18 @@ pub(crate) fn scan_7z(file: &FileInput<'_>, ctx: &ScanContext<'_>) -> Vec<Findin
         if let Some(why) = out.limit() {
             bombs += 1;
             if bombs <= MAX_BOMB_REPORTS {
+                let (severity, rest) = out.cut_grade();
                 member_findings.push(
                     Finding::new(
                         &rules::DECOMPRESSION_BOMB,
                         file,
                         format!(
-                            "7z entry `{}` {why}; its first {} bytes were scanned",
+                            "7z entry `{}` {why}; its first {} bytes were scanned{rest}",
                             entry.name,
                             out.data.len()
                         ),
                     )
+                    .severity(severity)
                     .evidence(entry.name.clone()),
                 );
             }

@@ -55,9 +55,11 @@ impl ZipState<'_> {
     }
 
     /// Reports a bomb. `unscanned`: a limit cut it, so what lies past the cut
-    /// was not scanned, which the bulk count says. (Bombs stay at the rule's
-    /// medium: zero-filled tensors compressed past the ratio are real, and a
-    /// pickle, the usual payload, runs from its first bytes, which are read.)
+    /// was not scanned, which the bulk count says. A cut bomb whose rest is
+    /// zeros stays at the rule's medium (zero-filled tensors compress past
+    /// the ratio in real artifacts); one whose rest may hold content, and
+    /// bombs counted without being opened, are high: unscanned content fails
+    /// the default gate.
     fn bomb(&mut self, finding: Finding, unscanned: bool, findings: &mut Vec<Finding>) {
         if self.bombs_reported < MAX_BOMB_REPORTS {
             self.bombs_reported += 1;
@@ -84,6 +86,12 @@ impl ZipState<'_> {
                     }
                 ),
             );
+            // What was counted, not opened, is content nobody looked at.
+            let finding = if self.more_unscanned {
+                finding.severity(Severity::High)
+            } else {
+                finding
+            };
             findings.push(finding);
         }
     }
@@ -483,13 +491,29 @@ fn open_member<'a>(
             }
             if let Some(why) = out.limit() {
                 state.cut += 1;
+                if m.declared_bomb && out.hidden_tail {
+                    // Its sizes were reported already; what the cut hid is new.
+                    findings.push(
+                        Finding::new(
+                            &rules::DECOMPRESSION_BOMB,
+                            file,
+                            format!(
+                                "zip entry `{name}` {why}; what follows the cut may hold content and was not scanned"
+                            ),
+                        )
+                        .severity(Severity::High)
+                        .evidence(name.to_owned()),
+                    );
+                }
                 if !m.declared_bomb {
+                    let (severity, rest) = out.cut_grade();
                     state.bomb(
                         Finding::new(
                             &rules::DECOMPRESSION_BOMB,
                             file,
-                            format!("zip entry `{name}` {why}; scanned the first part only"),
+                            format!("zip entry `{name}` {why}; scanned the first part only{rest}"),
                         )
+                        .severity(severity)
                         .evidence(name.to_owned()),
                         true,
                         findings,

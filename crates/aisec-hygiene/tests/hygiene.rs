@@ -441,3 +441,42 @@ fn text_that_happens_to_start_like_zlib_is_left_alone() {
     );
     assert!(s.findings.is_empty(), "{:#?}", s.findings);
 }
+
+// ---- A cut bomb is graded by what follows the cut -----------------------------
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Zeros past the ratio cut hid nothing (zero-filled tensors compress like
+/// bombs): the rule's medium. Content behind a long zero run (a sparse file
+/// and then a pickle, in one `.tar.gz`) was not scanned: high, failing the
+/// default gate.
+#[test]
+fn a_cut_bomb_is_high_when_content_follows_the_cut() {
+    let zeros = vec![0u8; 8 * 1024 * 1024];
+    let s = scan_bytes("zeros.bin.gz", &gzip(&zeros), &Limits::default());
+    let bomb = s.with_rule(&rules::DECOMPRESSION_BOMB);
+    assert_eq!(bomb.len(), 1, "{:#?}", s.findings);
+    assert_eq!(bomb[0].severity, Severity::Medium, "{}", bomb[0].message);
+    assert!(
+        bomb[0].message.ends_with("the rest of the stream is zeros"),
+        "{}",
+        bomb[0].message
+    );
+
+    let mut hidden = zeros.clone();
+    hidden.extend_from_slice(b"cos\nsystem\n(S'echo pwned'\ntR.");
+    let s = scan_bytes("hidden.bin.gz", &gzip(&hidden), &Limits::default());
+    let bomb = s.with_rule(&rules::DECOMPRESSION_BOMB);
+    assert_eq!(bomb.len(), 1, "{:#?}", s.findings);
+    assert_eq!(bomb[0].severity, Severity::High, "{}", bomb[0].message);
+    assert!(
+        bomb[0].message.contains("may hold content"),
+        "{}",
+        bomb[0].message
+    );
+}
