@@ -739,7 +739,17 @@ fn rules_markdown(rules: &RuleRegistry) -> String {
 
 fn explain(rules: &RuleRegistry, id: &str) -> Result<()> {
     let Some(rule) = rules.get(id) else {
-        bail!("unknown rule `{id}`; `aisec rules` lists them all");
+        // Retired ids are never reused; say where their job went.
+        if let Some((old, new)) = aisec_secrets::rules::RETIRED
+            .iter()
+            .find(|(old, _)| old.eq_ignore_ascii_case(id))
+        {
+            bail!("{old} is retired: {new} took over its job (`aisec explain {new}`)");
+        }
+        bail!(
+            "unknown rule `{}`; `aisec rules` lists them all",
+            aisec_core::escape_control(id)
+        );
     };
     std::io::stdout()
         .lock()

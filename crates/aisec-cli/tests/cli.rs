@@ -494,6 +494,14 @@ fn rules_and_explain_document_every_rule() {
     }
     let out = aisec(&["explain", "AISEC-XYZ-999"]);
     assert_eq!(out.status.code(), Some(2));
+    // A retired id says where its job went.
+    let out = aisec(&["explain", "aisec-sec-019"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("AISEC-SEC-019 is retired") && err.contains("AISEC-DATA-012"),
+        "{err}"
+    );
 }
 
 #[test]
