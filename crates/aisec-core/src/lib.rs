@@ -29,4 +29,4 @@ pub use rule::{
 };
 pub use scanner::{BudgetExhausted, FileInput, Limits, ScanContext, Scanner};
 pub use severity::{Confidence, Severity, UnknownSeverity};
-pub use sibling::{NoSiblings, Sibling, SiblingError, SiblingMeta, SiblingSource};
+pub use sibling::{MemorySiblings, NoSiblings, Sibling, SiblingError, SiblingMeta, SiblingSource};

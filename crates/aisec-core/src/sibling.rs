@@ -9,7 +9,9 @@
 //! and `--follow-symlinks`, reads regular files only, and bounds size and
 //! count. Core defines the interface and does no I/O itself.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Why a referenced file was not read. The variants name what the reference
 /// did, never what the file holds: a refused read must not leak content.
@@ -99,5 +101,134 @@ impl SiblingSource for NoSiblings {
     }
     fn list(&self, _: &str, _: &str) -> Result<Vec<String>, SiblingError> {
         Err(SiblingError::NoDirectory)
+    }
+}
+
+/// An in-memory tree behind the [`SiblingSource`] interface, for tests and
+/// fuzzing of scanners that follow references. Paths are `/`-separated and
+/// relative to the tree's root; confinement is the engine's lexical half
+/// (absolute references and `..` above the root are
+/// [`SiblingError::OutsideRoot`]). Counts the reads it serves.
+#[derive(Debug, Default)]
+pub struct MemorySiblings {
+    files: BTreeMap<String, Arc<[u8]>>,
+    reads: AtomicUsize,
+}
+
+impl MemorySiblings {
+    /// A tree of `(path, content)` pairs.
+    pub fn new<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut tree = MemorySiblings::default();
+        for (path, text) in files {
+            tree.put(path, text);
+        }
+        tree
+    }
+
+    pub fn put(&mut self, path: &str, text: &str) {
+        self.files.insert(path.to_owned(), text.as_bytes().into());
+    }
+
+    /// The content at `path`, as stored.
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|b| &b[..])
+    }
+
+    /// Reads served so far.
+    pub fn reads(&self) -> usize {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    /// `reference` made by the file at `from`, as a path of the tree.
+    fn resolve(from: &str, reference: &str) -> Result<String, SiblingError> {
+        if reference.starts_with('/') {
+            return Err(SiblingError::OutsideRoot);
+        }
+        let mut parts: Vec<&str> = from.split('/').collect();
+        parts.pop();
+        for c in reference.split('/') {
+            match c {
+                "" | "." => {}
+                ".." => {
+                    parts.pop().ok_or(SiblingError::OutsideRoot)?;
+                }
+                c => parts.push(c),
+            }
+        }
+        Ok(parts.join("/"))
+    }
+}
+
+impl SiblingSource for MemorySiblings {
+    fn read(&self, from: &str, reference: &str) -> Result<Sibling, SiblingError> {
+        let path = Self::resolve(from, reference)?;
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let bytes = self.files.get(&path).ok_or(SiblingError::Missing)?;
+        Ok(Sibling {
+            display: path,
+            bytes: Arc::clone(bytes),
+        })
+    }
+
+    fn stat(&self, from: &str, reference: &str) -> Result<SiblingMeta, SiblingError> {
+        let path = Self::resolve(from, reference)?;
+        let bytes = self.files.get(&path).ok_or(SiblingError::Missing)?;
+        Ok(SiblingMeta {
+            size: bytes.len() as u64,
+            display: path,
+        })
+    }
+
+    fn list(&self, from: &str, reference: &str) -> Result<Vec<String>, SiblingError> {
+        let dir = Self::resolve(from, reference)?;
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let names: Vec<String> = self
+            .files
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter(|rest| !rest.contains('/'))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Err(SiblingError::Missing);
+        }
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_siblings_resolve_like_the_engine_lexically() {
+        let tree =
+            MemorySiblings::new([("a/req.txt", "x"), ("a/b/base.txt", "y"), ("top.txt", "z")]);
+        assert_eq!(
+            &*tree.read("a/req.txt", "b/../b/base.txt").unwrap().bytes,
+            b"y"
+        );
+        assert_eq!(
+            tree.read("a/req.txt", "../top.txt").unwrap().display,
+            "top.txt"
+        );
+        assert_eq!(
+            tree.read("a/req.txt", "../../etc/passwd").unwrap_err(),
+            SiblingError::OutsideRoot
+        );
+        assert_eq!(
+            tree.read("a/req.txt", "/proc/self/environ").unwrap_err(),
+            SiblingError::OutsideRoot
+        );
+        assert_eq!(
+            tree.list("a/req.txt", ".").unwrap(),
+            vec!["req.txt".to_owned()]
+        );
+        assert_eq!(tree.stat("top.txt", "a/b/base.txt").unwrap().size, 1);
+        assert_eq!(tree.reads(), 2);
     }
 }

@@ -696,36 +696,17 @@ fastapi @ https://example.com/fastapi.tar.gz#sha256=abcd
         );
     }
 
-    /// An in-memory tree read the way the engine reads one: paths relative
-    /// to the scanned file's directory, normalised lexically, `..` above the
-    /// root and absolute paths refused as outside the tree.
+    /// An in-memory tree read the way the engine reads one (core's
+    /// [`aisec_core::MemorySiblings`]: paths relative to the scanned file's
+    /// directory, `..` above the root and absolute paths refused as outside
+    /// the tree), with the references asked for logged.
     fn tree_parse(files: &[(&str, &str)], top: &str) -> (Manifest, Vec<String>) {
+        use aisec_core::SiblingSource;
+        let tree = aisec_core::MemorySiblings::new(files.iter().copied());
         let read_log = std::cell::RefCell::new(Vec::new());
         let read = |reference: &str| -> Result<Sibling, SiblingError> {
             read_log.borrow_mut().push(reference.to_owned());
-            if reference.starts_with('/') {
-                return Err(SiblingError::OutsideRoot);
-            }
-            let mut parts: Vec<&str> = top.split('/').collect();
-            parts.pop();
-            for c in reference.split('/') {
-                match c {
-                    "" | "." => {}
-                    ".." => {
-                        parts.pop().ok_or(SiblingError::OutsideRoot)?;
-                    }
-                    c => parts.push(c),
-                }
-            }
-            let path = parts.join("/");
-            let (_, text) = files
-                .iter()
-                .find(|(n, _)| *n == path)
-                .ok_or(SiblingError::Missing)?;
-            Ok(Sibling {
-                display: path,
-                bytes: text.as_bytes().into(),
-            })
+            tree.read(top, reference)
         };
         let text = files.iter().find(|(n, _)| *n == top).unwrap().1;
         let includes = Includes {

@@ -151,11 +151,12 @@ pub(super) fn check_module_call(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_tree::{MemTree, check_in};
+    use super::super::test_tree::check_in;
+    use aisec_core::MemorySiblings;
 
     #[test]
     fn module_sources_that_leave_the_tree_are_findings_and_not_read() {
-        let tree = MemTree::default();
+        let mut tree = MemorySiblings::default();
         tree.put(
             "repo/main.tf",
             "module \"a\" {\n  source = \"../../outside\"\n  root_access = \"Enabled\"\n}\n\nmodule \"b\" {\n  source = \"/etc\"\n}\n\nmodule \"c\" {\n  source = \"./modules/ok\"\n}\n\nmodule \"d\" {\n  source = \"acme/notebook/aws\"\n}\n",

@@ -317,18 +317,18 @@ pub(super) fn load_siblings(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_tree::{MemTree, check_in, has};
+    use super::super::test_tree::{check_in, has};
+    use aisec_core::MemorySiblings;
     use crate::rules;
     use crate::terraform::check;
     use aisec_core::{FileInput, Limits, ScanContext};
-    use std::sync::atomic::Ordering;
 
     const BUCKET: &str = "resource \"aws_s3_bucket\" \"data\" {\n  bucket = \"training-data\"\n}\n";
     const VERSIONING: &str = "resource \"aws_s3_bucket_versioning\" \"v\" {\n  bucket = aws_s3_bucket.data.id\n  versioning_configuration {\n    status = var.status\n  }\n}\n";
 
     #[test]
     fn siblings_come_through_the_context_and_edits_are_seen() {
-        let tree = MemTree::default();
+        let mut tree = MemorySiblings::default();
         tree.put("m/main.tf", BUCKET);
         tree.put("m/versioning.tf", "# nothing yet\n");
         assert!(has(&check_in(&tree, "m/main.tf"), &rules::S3_UNVERSIONED));
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn a_file_that_needs_nothing_reads_no_sibling() {
-        let tree = MemTree::default();
+        let mut tree = MemorySiblings::default();
         tree.put(
             "m/main.tf",
             "resource \"aws_sagemaker_notebook_instance\" \"n\" {\n  root_access = \"Disabled\"\n  direct_internet_access = \"Disabled\"\n}\n",
@@ -369,8 +369,8 @@ mod tests {
             tree.put(&format!("m/f{i}.tf"), BUCKET);
         }
         let _ = check_in(&tree, "m/main.tf");
-        assert_eq!(tree.reads.load(Ordering::Relaxed), 0);
+        assert_eq!(tree.reads(), 0);
         let _ = check_in(&tree, "m/f0.tf");
-        assert_eq!(tree.reads.load(Ordering::Relaxed), 10, "main.tf and f1..f9");
+        assert_eq!(tree.reads(), 10, "main.tf and f1..f9");
     }
 }
