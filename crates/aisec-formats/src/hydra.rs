@@ -19,12 +19,10 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::Event;
 
-/// YAML events read per document set; NeMo configs have a few thousand.
-pub const MAX_EVENTS: usize = 2_000_000;
-/// Nesting depth followed; configs nest a dozen levels.
-pub const MAX_DEPTH: usize = 256;
+use crate::yaml_events::{BoundedEvents, MAX_DEPTH, too_deep};
+
 /// `_target_` keys collected per file; a model config has tens.
 pub const MAX_TARGETS: usize = 10_000;
 /// Anchored scalars remembered for `_target_: *alias` (bounded by events too).
@@ -74,23 +72,14 @@ pub fn read(text: &str) -> HydraConfig {
     let mut out = HydraConfig::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, String> = HashMap::new();
-    let mut parser = Parser::new_from_str(text);
-    let mut events = 0usize;
-    while let Some(next) = parser.next_event() {
-        let (event, span) = match next {
+    for next in BoundedEvents::new(text) {
+        let (event, line) = match next {
             Ok(e) => e,
-            Err(e) => {
-                let line = u32::try_from(e.marker().line()).unwrap_or(u32::MAX);
-                out.error = Some((line, e.info().to_owned()));
+            Err(stopped) => {
+                out.error = Some(stopped);
                 return out;
             }
         };
-        let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
-        events += 1;
-        if events > MAX_EVENTS {
-            out.error = Some((line, format!("more than {MAX_EVENTS} YAML events")));
-            return out;
-        }
         let scalar = match event {
             Event::Scalar(value, _, anchor, _) => {
                 if anchor > 0 && anchors.len() < MAX_ANCHORS && value.len() <= MAX_TARGET_LEN {
@@ -104,7 +93,7 @@ pub fn read(text: &str) -> HydraConfig {
             Event::Alias(id) => Some(anchors.get(&id).cloned().unwrap_or_default()),
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if stack.len() >= MAX_DEPTH {
-                    out.error = Some((line, format!("nested deeper than {MAX_DEPTH} levels")));
+                    out.error = Some(too_deep(line));
                     return out;
                 }
                 stack.push(if matches!(event, Event::MappingStart(..)) {

@@ -27,6 +27,7 @@ pub mod proto;
 pub mod rules;
 pub mod safetensors;
 pub mod torchscript;
+pub mod yaml_events;
 pub mod yaml_templates;
 
 use aisec_core::{

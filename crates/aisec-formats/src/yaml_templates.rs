@@ -3,16 +3,16 @@
 //! converted tokenizer configs hold them): every string under such a key is
 //! judged like the `chat_template` of a JSON tokenizer config.
 //!
-//! Read as saphyr-parser events with the bounds of [`crate::hydra`] (events,
-//! depth), never built into a tree, so aliases are never expanded; an alias
+//! Read as a bounded event stream ([`crate::yaml_events`]: events, depth),
+//! never built into a tree, so aliases are never expanded; an alias
 //! to an anchored scalar stands for that scalar.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::Event;
 
-use crate::hydra::{MAX_DEPTH, MAX_EVENTS};
+use crate::yaml_events::{BoundedEvents, MAX_DEPTH, too_deep};
 
 /// Templates collected per file; a config has one or a handful.
 const MAX_TEMPLATES: usize = 1_000;
@@ -72,23 +72,14 @@ pub fn read(text: &str) -> YamlTemplates {
     // judged once.
     let mut collected_anchors: HashSet<usize> = HashSet::new();
     let mut template_bytes = 0usize;
-    let mut parser = Parser::new_from_str(text);
-    let mut events = 0usize;
-    while let Some(next) = parser.next_event() {
-        let (event, span) = match next {
+    for next in BoundedEvents::new(text) {
+        let (event, line) = match next {
             Ok(e) => e,
-            Err(e) => {
-                let line = u32::try_from(e.marker().line()).unwrap_or(u32::MAX);
-                out.error = Some((line, e.info().to_owned()));
+            Err(stopped) => {
+                out.error = Some(stopped);
                 return out;
             }
         };
-        let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
-        events += 1;
-        if events > MAX_EVENTS {
-            out.error = Some((line, format!("more than {MAX_EVENTS} YAML events")));
-            return out;
-        }
         // Whether the node now starting is the value of a template key, or
         // sits anywhere below one.
         let value_is_template = match stack.last() {
@@ -119,7 +110,7 @@ pub fn read(text: &str) -> YamlTemplates {
             ),
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 if stack.len() >= MAX_DEPTH {
-                    out.error = Some((line, format!("nested deeper than {MAX_DEPTH} levels")));
+                    out.error = Some(too_deep(line));
                     return out;
                 }
                 let frame = if matches!(event, Event::MappingStart(..)) {
