@@ -318,9 +318,9 @@ pub(super) fn load_siblings(
 #[cfg(test)]
 mod tests {
     use super::super::test_tree::{check_in, has};
-    use aisec_core::MemorySiblings;
     use crate::rules;
     use crate::terraform::check;
+    use aisec_core::MemorySiblings;
     use aisec_core::{FileInput, Limits, ScanContext};
 
     const BUCKET: &str = "resource \"aws_s3_bucket\" \"data\" {\n  bucket = \"training-data\"\n}\n";
